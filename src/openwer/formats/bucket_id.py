@@ -42,6 +42,10 @@ def compute_bucket_ids(event_type: str, parameter_values: Sequence[str]) -> Buck
     """Return the bucket ids of an event type and its signature values (P0 first)."""
     parts = [event_type.casefold(), *parameter_values]
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).digest()
-    bucket = uuid.UUID(bytes=digest[:16], version=8)
+    # Set the version-8 and RFC variant bits by hand: uuid.UUID(version=8) needs Python 3.14.
+    raw = bytearray(digest[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x80
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    bucket = uuid.UUID(bytes=bytes(raw))
     legacy = int.from_bytes(digest[16:24], "big") & 0x7FFF_FFFF_FFFF_FFFF
     return BucketIds(bucket, legacy)

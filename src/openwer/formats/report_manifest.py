@@ -30,6 +30,10 @@ __all__ = [
 ]
 
 _INDEXED = re.compile(r"^([A-Za-z]+)\[(\d{1,9})\](?:\.(.+))?$")
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
+_HEX = re.compile(r"-?0[xX][0-9a-fA-F]+")
+_GUID_CHARACTERS = re.compile(r"[0-9a-fA-F-]+")
+_FILE_FIELDS = frozenset({"cabname", "path", "flags", "type", "original.path"})
 
 # Scalars the view maps to named fields (lower-case key → attribute).
 _SCALARS = {
@@ -77,18 +81,24 @@ def parse_int(raw: str | None) -> int | None:
     if raw is None:
         return None
     text = raw.strip()
-    try:
-        return int(text, 16) if text.lower().startswith(("0x", "-0x")) else int(text, 10)
-    except ValueError:
-        return None
+    # Plain ASCII digits only: int() alone would also take "1_000" and non-ASCII digits.
+    if _DECIMAL.fullmatch(text):
+        return int(text, 10)
+    if _HEX.fullmatch(text):
+        return int(text, 16)
+    return None
 
 
 def parse_uuid(raw: str | None) -> uuid.UUID | None:
     """Return the GUID in ``raw`` (with or without braces), or None if it is not one."""
     if raw is None:
         return None
+    text = raw.strip().strip("{}")
+    # uuid.UUID alone would also take a sign, underscores or a "urn:uuid:" prefix.
+    if not _GUID_CHARACTERS.fullmatch(text):
+        return None
     try:
-        return uuid.UUID(raw.strip().strip("{}"))
+        return uuid.UUID(text)
     except ValueError:
         return None
 
@@ -222,7 +232,7 @@ class ReportManifest:
                 ui.setdefault(index, value)
             elif group == "loadedmodule" and sub is None and value is not None:
                 modules.setdefault(index, value)
-            elif group == "file" and sub_lower is not None and value is not None:
+            elif group == "file" and sub_lower in _FILE_FIELDS and value is not None:
                 files.setdefault(index, {}).setdefault(sub_lower, value)
             elif group in ("sig", "dynamicsig", "state", "osinfo") and sub_lower is not None:
                 slot = pairs.setdefault(group, {}).setdefault(index, {})
@@ -327,7 +337,12 @@ def _response(values: dict[str, str]) -> ResponseInfo:
     }
     named: dict[str, str] = {}
     other: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for key, value in values.items():
+        # The first copy of a key wins in any case, as it does for WerDocument.get().
+        if key.lower() in seen:
+            continue
+        seen.add(key.lower())
         attribute = known.get(key.lower())
         if attribute is None:
             other.append((key, value))

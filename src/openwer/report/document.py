@@ -17,7 +17,9 @@ from openwer.types import ReportType
 
 __all__ = ["ProcessFacts", "build_document", "default_application_path"]
 
-_FATAL_TYPES = frozenset({ReportType.CRITICAL, ReportType.APPLICATION_CRASH, ReportType.APPLICATION_HANG})
+_FATAL_TYPES = frozenset(
+    {ReportType.CRITICAL, ReportType.APPLICATION_CRASH, ReportType.APPLICATION_HANG}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,8 +69,7 @@ def validate_parameter(index: int, value: str | None, name: str | None) -> Param
         raise InvalidArgumentError(f"parameter P{index} needs a value")
     if len(value) >= WER_MAX_PARAM_LENGTH:
         raise LengthExceededError(
-            f"parameter P{index} is {len(value)} characters; WER allows "
-            f"{WER_MAX_PARAM_LENGTH - 1}"
+            f"parameter P{index} is {len(value)} characters; WER allows {WER_MAX_PARAM_LENGTH - 1}"
         )
     if name is not None and len(name) > WER_MAX_SIGNATURE_NAME_LENGTH:
         raise LengthExceededError(

@@ -341,6 +341,8 @@ class Report:
         """
         from openwer.report.submission import submit_report
 
+        if consent not in _VALID_CONSENTS:
+            raise InvalidArgumentError(f"consent must be 1..4 (WER_CONSENT), not {consent}")
         return submit_report(
             self, Consent(consent), SubmitFlags(flags), context=context, machine_store=machine_store
         )
@@ -355,6 +357,8 @@ class Report:
             self._check_open()
             self._closed = True
 
+
+_VALID_CONSENTS = frozenset(int(c) for c in Consent if c is not Consent.MAX)
 
 _RESERVED_KEYS = frozenset(
     {

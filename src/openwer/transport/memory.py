@@ -63,7 +63,9 @@ class MemoryTransport:
                 return Stage1Outcome(UploadOutcome.RETRY_LATER, detail="offline")
             self.stage1_requests.append(request)
             response = self._answer(request)
-        outcome = UploadOutcome.UPLOADED if response.wants_bundle else UploadOutcome.NOTHING_MORE_WANTED
+        outcome = (
+            UploadOutcome.UPLOADED if response.wants_bundle else UploadOutcome.NOTHING_MORE_WANTED
+        )
         return Stage1Outcome(outcome, response)
 
     def send_bundle(self, request: BundleRequest) -> UploadOutcome:

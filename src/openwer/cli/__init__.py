@@ -1,0 +1,1 @@
+"""The ``openwer`` command line: thin commands over the library (parse, call, render)."""

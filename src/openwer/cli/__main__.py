@@ -1,0 +1,5 @@
+"""``python -m openwer.cli``: the same as the ``openwer`` command."""
+
+from openwer.cli.main import main
+
+main()
