@@ -1,4 +1,4 @@
-"""Shared fixtures: only the location of the read-only crash-report corpus."""
+"""Shared fixtures: the read-only crash-report corpus and a private OPENWER_HOME."""
 
 from __future__ import annotations
 

@@ -13,6 +13,8 @@ Reports land in the local queue (``openwer reports list``) and go to your collec
 consent and settings allow. :mod:`openwer.werapi` offers the same under WER's Win32 names.
 """
 
+from typing import TYPE_CHECKING
+
 from openwer.errors import (
     AccessDeniedError,
     FileNotFoundForReportError,
@@ -30,7 +32,6 @@ from openwer.errors import (
     StoreError,
     TransportError,
 )
-from openwer.report import Registry, Report, ReportContext, ReportInformation, process_registry
 from openwer.types import (
     Consent,
     ConsentLevel,
@@ -46,6 +47,38 @@ from openwer.types import (
 )
 
 __version__ = "0.1.0"
+
+# The report model pulls in the store, settings and transport; load it on first use so that a
+# bare ``import openwer`` stays cheap (PRODUCT.md §2).
+_LAZY = {
+    "Registry": "openwer.report.registry",
+    "Report": "openwer.report.report",
+    "ReportContext": "openwer.report.context",
+    "ReportInformation": "openwer.report.information",
+    "process_registry": "openwer.report.registry",
+}
+
+
+def __getattr__(name: str) -> object:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'openwer' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:
+    from openwer.report.context import ReportContext
+    from openwer.report.information import ReportInformation
+    from openwer.report.registry import Registry, process_registry
+    from openwer.report.report import Report
 
 __all__ = [
     "AccessDeniedError",

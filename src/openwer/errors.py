@@ -22,7 +22,7 @@ at the boundary where they occur, with ``raise … from exc``.
     ├── AccessDeniedError               E_ACCESSDENIED
     ├── FormatError                     bytes that are not what they claim (Report.wer, CAB, XML…)
     ├── StoreError                      a report store that cannot be used
-    ├── SettingsError                   a settings file or value that is invalid (names file and key)
+    ├── SettingsError                   an invalid settings file or value (names file and key)
     └── TransportError                  a transport that failed (the HTTP one comes later)
 """
 
@@ -131,7 +131,7 @@ class StoreError(OpenwerError):
 
 
 class SettingsError(OpenwerError, ValueError):
-    """An invalid settings file or value; the message names the file, the key and what is allowed."""
+    """An invalid settings file or value; the message names the file, key and allowed values."""
 
 
 class TransportError(OpenwerError):

@@ -1,9 +1,9 @@
 """WER's enumerations and constants, with exactly the numeric values of ``werapi.h``.
 
-Every value here is taken from ``../shared/reference/wer-spec.md`` §1 and §4 (which cites the Windows
-SDK metadata projection and the mingw-w64 header). The Pythonic names are upper-case members of
-``IntEnum``/``IntFlag`` classes; :mod:`openwer.werapi` re-exports the same values under their Win32
-names (``WerReportApplicationCrash``, ``WER_SUBMIT_QUEUE``…).
+Every value here is taken from ``../shared/reference/wer-spec.md`` §1 and §4 (which cites the
+Windows SDK metadata projection and the mingw-w64 header). The Pythonic names are upper-case
+members of ``IntEnum``/``IntFlag`` classes; :mod:`openwer.werapi` re-exports the same values under
+their Win32 names (``WerReportApplicationCrash``, ``WER_SUBMIT_QUEUE``…).
 
 Pure data: no I/O, safe to import from anywhere.
 """
@@ -32,8 +32,8 @@ __all__ = [
     "WER_MAX_TOTAL_PARAM_LENGTH",
     "WER_METADATA_KEY_MAX_LENGTH",
     "WER_METADATA_VALUE_MAX_LENGTH",
-    "ConsentLevel",
     "Consent",
+    "ConsentLevel",
     "DumpFlags",
     "DumpType",
     "FaultReportingFlags",

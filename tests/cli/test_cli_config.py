@@ -25,7 +25,8 @@ def test_get_default_and_set(openwer_home: Path) -> None:
     """get shows WER's default; set writes the user file; get --user reads it back."""
     assert run("config", "get", "Consent.DefaultConsent") == (0, "1\n", "")
     code, out, _ = run("config", "set", "consent.defaultconsent", "4")
-    assert code == 0 and out.startswith("Consent.DefaultConsent = 4")
+    assert code == 0
+    assert out.startswith("Consent.DefaultConsent = 4")
     assert run("config", "get", "Consent.DefaultConsent") == (0, "4\n", "")
     assert run("config", "get", "Consent.DefaultConsent", "--user") == (0, "4\n", "")
     user_file = openwer_home / "config" / "openwer" / "settings.toml"
@@ -53,9 +54,13 @@ def test_per_app_local_dumps() -> None:
 def test_invalid_values_exit_1() -> None:
     """Out-of-range values and unknown keys are one clear line and exit 1."""
     code, _, err = run("config", "set", "MaxQueueCount", "0")
-    assert code == 1 and "MaxQueueCount" in err and "500" in err and err.count("\n") == 1
+    assert code == 1
+    assert "MaxQueueCount" in err
+    assert "500" in err
+    assert err.count("\n") == 1
     code, _, err = run("config", "get", "NoSuchSetting")
-    assert code == 1 and "NoSuchSetting" in err
+    assert code == 1
+    assert "NoSuchSetting" in err
 
 
 def test_unset_and_list() -> None:
@@ -66,14 +71,17 @@ def test_unset_and_list() -> None:
     assert run("config", "unset", "ForceQueue")[0] == 0
     assert run("config", "unset", "ForceQueue")[0] == 1
     code, out, _ = run("config", "list")
-    assert code == 0 and "Consent.DefaultConsent" in out and "default" in out
+    assert code == 0
+    assert "Consent.DefaultConsent" in out
+    assert "default" in out
     assert run("config", "list", "--user") == (0, "Nothing set.\n", "")
 
 
 def test_unset_key_is_not_found() -> None:
     """get of a setting no file sets, for one level, exits 1."""
     code, _, err = run("config", "get", "ForceQueue", "--machine")
-    assert code == 1 and "not set" in err
+    assert code == 1
+    assert "not set" in err
 
 
 def test_exclusions() -> None:
@@ -87,7 +95,8 @@ def test_exclusions() -> None:
     ]
     assert run("exclude", "remove", "app.py")[0] == 0
     code, _, err = run("exclude", "remove", "app.py")
-    assert code == 1 and err.startswith("openwer: error:")
+    assert code == 1
+    assert err.startswith("openwer: error:")
     assert run("exclude", "add", "dir/")[0] == 1
     code, out, _ = run("exclude", "list")
     assert "machine.py" in out

@@ -41,7 +41,8 @@ def test_list_empty() -> None:
     """An empty store lists as 'No reports.' and as an empty JSON array."""
     assert run("reports", "list") == (0, "No reports.\n", "")
     code, out, _ = run("reports", "list", "--json")
-    assert code == 0 and json.loads(out) == []
+    assert code == 0
+    assert json.loads(out) == []
 
 
 def test_list_show_delete(tmp_path: Path) -> None:
@@ -65,31 +66,46 @@ def test_list_show_delete(tmp_path: Path) -> None:
     assert required <= set(shown)
     assert shown["key"] == key
     assert shown["signature"][1] == {"name": "Component", "value": "parser"}
-    assert shown["store"] == "user" and shown["response"] is None
+    assert shown["store"] == "user"
+    assert shown["response"] is None
     assert shown["event_time"].endswith("+00:00")
 
     code, out, _ = run("reports", "show", key)
-    assert code == 0 and "Application Name" in out and "parser" in out
+    assert code == 0
+    assert "Application Name" in out
+    assert "parser" in out
 
     export = tmp_path / "export"
     code, out, _ = run("reports", "export", key, "--to", str(export))
     assert code == 0
-    assert (export / key / "Report.wer").is_file() and (export / key / "parser.log").is_file()
+    assert (export / key / "Report.wer").is_file()
+    assert (export / key / "parser.log").is_file()
     assert run("reports", "export", key, "--to", str(export))[0] == 1  # exists already
 
     assert run("reports", "delete", key)[0] == 0
     assert len(json.loads(run("reports", "list", "--json")[1])) == 1
     code, _, err = run("reports", "delete", key)
-    assert code == 1 and err.startswith("openwer: error: no report with key")
+    assert code == 1
+    assert err.startswith("openwer: error: no report with key")
 
 
 def test_human_list(tmp_path: Path) -> None:
     """The human listing is a table with the key in the last column."""
     file_report(tmp_path)
-    code, out, _ = run("reports", "list")
+    _code, out, _ = run("reports", "list")
     header, row = out.splitlines()
-    assert header.split() == ["STATUS", "EVENT", "TIME", "(UTC)", "EVENT", "TYPE", "SIGNATURE", "KEY"]
-    assert row.startswith("queue") and row.split()[-1].startswith("NonCritical_")
+    assert header.split() == [
+        "STATUS",
+        "EVENT",
+        "TIME",
+        "(UTC)",
+        "EVENT",
+        "TYPE",
+        "SIGNATURE",
+        "KEY",
+    ]
+    assert row.startswith("queue")
+    assert row.split()[-1].startswith("NonCritical_")
 
 
 def test_machine_store_and_filters(tmp_path: Path) -> None:
@@ -118,12 +134,14 @@ def test_show_bare_report_wer(corpus_dir: Path) -> None:
     assert code == 0
     shown = json.loads(out)
     assert shown["event_type"] == "APPCRASH"
-    assert shown["status"] == "file" and shown["store"] is None
+    assert shown["status"] == "file"
+    assert shown["store"] is None
     assert shown["response"]["bucket_id"] == "c8afbeebe387a4eff71d246ac10bf97f"
     assert shown["response"]["legacy_bucket_id"] == 1665527478120872319
     assert shown["signature"][7]["value"] == "000000000004b519"
     code, out, _ = run("reports", "show", str(corpus_dir / CORPUS_REPORT))
-    assert code == 0 and "taskmgr.exe" in out
+    assert code == 0
+    assert "taskmgr.exe" in out
 
 
 def test_show_folder(tmp_path: Path) -> None:
@@ -131,19 +149,23 @@ def test_show_folder(tmp_path: Path) -> None:
     file_report(tmp_path)
     folder = json.loads(run("reports", "list", "--json")[1])[0]["folder"]
     code, out, _ = run("reports", "show", folder, "--json")
-    assert code == 0 and json.loads(out)["files"][0]["present"] is True
+    assert code == 0
+    assert json.loads(out)["files"][0]["present"] is True
 
 
 def test_show_errors(tmp_path: Path) -> None:
     """Unknown keys, missing and damaged files exit 1 with one line on stderr."""
     code, _, err = run("reports", "show", "nope")
-    assert code == 1 and err.count("\n") == 1
+    assert code == 1
+    assert err.count("\n") == 1
     code, _, err = run("reports", "show", str(tmp_path / "missing" / "Report.wer"))
-    assert code == 1 and "does not exist" in err
+    assert code == 1
+    assert "does not exist" in err
     garbage = tmp_path / "Report.wer"
     garbage.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
     code, _, err = run("reports", "show", str(garbage))
-    assert code == 1 and err.startswith("openwer: error: Report.wer:")
+    assert code == 1
+    assert err.startswith("openwer: error: Report.wer:")
 
 
 def test_store_stats(tmp_path: Path) -> None:
@@ -152,9 +174,11 @@ def test_store_stats(tmp_path: Path) -> None:
     code, out, _ = run("store", "stats", "--json")
     rows = json.loads(out)
     user_queue = next(r for r in rows if r["store"] == "user" and r["area"] == "queue")
-    assert user_queue["count"] == 1 and user_queue["size_bytes"] > 0
+    assert user_queue["count"] == 1
+    assert user_queue["size_bytes"] > 0
     code, out, _ = run("store", "stats")
-    assert code == 0 and out.splitlines()[0].split()[:3] == ["STORE", "AREA", "REPORTS"]
+    assert code == 0
+    assert out.splitlines()[0].split()[:3] == ["STORE", "AREA", "REPORTS"]
 
 
 def test_usage_errors_exit_2() -> None:
@@ -168,11 +192,14 @@ def test_console_script_runs(openwer_home: Path) -> None:
     """The installed entry point works in a real process and exits 0/1/2 as documented."""
     command = [sys.executable, "-m", "openwer.cli", "reports", "list", "--json"]
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
-    assert done.returncode == 0 and json.loads(done.stdout) == []
+    assert done.returncode == 0
+    assert json.loads(done.stdout) == []
     missing = [sys.executable, "-m", "openwer.cli", "reports", "show", "nope"]
     done = subprocess.run(missing, capture_output=True, text=True, check=False, timeout=60)
-    assert done.returncode == 1 and done.stderr.startswith("openwer: error:")
+    assert done.returncode == 1
+    assert done.stderr.startswith("openwer: error:")
     done = subprocess.run(
         [sys.executable, "-m", "openwer.cli", "--help"], capture_output=True, text=True, timeout=60
     )
-    assert done.returncode == 0 and "reports" in done.stdout
+    assert done.returncode == 0
+    assert "reports" in done.stdout

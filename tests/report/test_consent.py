@@ -58,9 +58,9 @@ def test_settings_levels(level: ConsentLevel, params: bool, safe: bool, all_file
 
 def test_per_event_overrides_default() -> None:
     """DefaultOverrideBehavior 0: the per-event value wins."""
-    assert resolve(Consent.NOT_ASKED, ConsentLevel.ALL_DATA, ConsentLevel.PARAMETERS_ONLY).level == (
-        ConsentLevel.PARAMETERS_ONLY
-    )
+    assert resolve(
+        Consent.NOT_ASKED, ConsentLevel.ALL_DATA, ConsentLevel.PARAMETERS_ONLY
+    ).level == (ConsentLevel.PARAMETERS_ONLY)
 
 
 def test_default_overrides_per_event_when_told() -> None:

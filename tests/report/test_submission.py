@@ -12,7 +12,7 @@ from openwer.errors import ParameterGapError
 from openwer.formats.protocol import DataRequest, Stage1Request, Stage1Response
 from openwer.report import ConsentAnswer, Registry, Report, ReportContext, ReportInformation
 from openwer.settings import OpenwerPaths, load_settings
-from openwer.store import StoreArea, StoreScope, StoredReport, open_store
+from openwer.store import StoreArea, StoredReport, StoreScope, open_store
 from openwer.transport import MemoryTransport, UploadOutcome
 from openwer.types import Consent, FileFlags, FileType, ReportType, SubmitFlags, SubmitResult
 
@@ -62,12 +62,16 @@ def crash_report(tmp_path: Path, *, value: str = "1.0") -> Report:
     return report
 
 
-def stored(paths: OpenwerPaths, area: StoreArea, scope: StoreScope = StoreScope.USER) -> list[StoredReport]:
+def stored(
+    paths: OpenwerPaths, area: StoreArea, scope: StoreScope = StoreScope.USER
+) -> list[StoredReport]:
     store = open_store(scope, paths)
     return [store.get(key) for key in store.keys(area)]
 
 
-def test_queued_without_a_server(tmp_path: Path, paths: OpenwerPaths, make_context: Factory) -> None:
+def test_queued_without_a_server(
+    tmp_path: Path, paths: OpenwerPaths, make_context: Factory
+) -> None:
     """Without a server the report is queued whole, with WER's keys and its files."""
     result = crash_report(tmp_path).submit(context=make_context())
     assert result is SubmitResult.REPORT_QUEUED
@@ -107,7 +111,8 @@ def test_uploaded_with_bundle_then_archived(
     assert len(archived) == 2
     for item in archived:
         response = item.manifest.response
-        assert response.bucket_id and len(response.bucket_id) == 32
+        assert response.bucket_id
+        assert len(response.bucket_id) == 32
         assert item.manifest.state_value("Transport.DoneStage1") == "1"
         assert item.file_names == ()  # ConfigureArchive 1: parameters only
 
@@ -146,7 +151,9 @@ def test_data_throttling(tmp_path: Path, make_context: Factory) -> None:
     assert crash_report(tmp_path).submit(Consent.APPROVED, context=explicit) is (
         SubmitResult.REPORT_UPLOADED_CAB
     )
-    setting = make_context({"BypassDataThrottling": "1"}, MemoryTransport(answer=always_wants_bundle(False)))
+    setting = make_context(
+        {"BypassDataThrottling": "1"}, MemoryTransport(answer=always_wants_bundle(False))
+    )
     assert crash_report(tmp_path).submit(Consent.APPROVED, context=setting) is (
         SubmitResult.REPORT_UPLOADED_CAB
     )
@@ -161,7 +168,9 @@ def test_parameters_only_consent_sends_no_bundle(tmp_path: Path, make_context: F
     assert len(transport.stage1_requests) == 1
 
 
-def test_safe_data_consent_sends_anonymous_files_only(tmp_path: Path, make_context: Factory) -> None:
+def test_safe_data_consent_sends_anonymous_files_only(
+    tmp_path: Path, make_context: Factory
+) -> None:
     """DefaultConsent 3 sends only files marked as anonymous."""
     transport = MemoryTransport()
     context = make_context({"Consent.DefaultConsent": "3"}, transport)
@@ -169,7 +178,9 @@ def test_safe_data_consent_sends_anonymous_files_only(tmp_path: Path, make_conte
     assert set(transport.bundles[0].files) == {"safe.txt"}
 
 
-def test_always_ask_without_prompt_queues(tmp_path: Path, paths: OpenwerPaths, make_context: Factory) -> None:
+def test_always_ask_without_prompt_queues(
+    tmp_path: Path, paths: OpenwerPaths, make_context: Factory
+) -> None:
     """DefaultConsent 1 with nobody to ask keeps the report queued and sends nothing."""
     transport = MemoryTransport()
     assert crash_report(tmp_path).submit(context=make_context(transport=transport)) is (
@@ -233,14 +244,16 @@ def test_denied_is_archived(tmp_path: Path, paths: OpenwerPaths, make_context: F
         SubmitResult.REPORT_CANCELLED
     )
     assert len(stored(paths, StoreArea.ARCHIVE)) == 1
-    assert crash_report(tmp_path).submit(Consent.DENIED, SubmitFlags.NO_ARCHIVE, context=context) is (
-        SubmitResult.REPORT_CANCELLED
-    )
+    assert crash_report(tmp_path).submit(
+        Consent.DENIED, SubmitFlags.NO_ARCHIVE, context=context
+    ) is (SubmitResult.REPORT_CANCELLED)
     assert len(stored(paths, StoreArea.ARCHIVE)) == 1
     assert transport.stage1_requests == []
 
 
-def test_per_event_zero_is_disabled(tmp_path: Path, paths: OpenwerPaths, make_context: Factory) -> None:
+def test_per_event_zero_is_disabled(
+    tmp_path: Path, paths: OpenwerPaths, make_context: Factory
+) -> None:
     """Consent.<event> = 0 sends nothing for that event type, even when approved."""
     transport = MemoryTransport()
     context = make_context({"Consent.APPCRASH": "0"}, transport)
@@ -280,12 +293,14 @@ def test_force_queue_and_queue_flag(tmp_path: Path, make_context: Factory) -> No
     assert transport.stage1_requests == []
 
 
-def test_no_queue_discards_when_offline(tmp_path: Path, paths: OpenwerPaths, make_context: Factory) -> None:
+def test_no_queue_discards_when_offline(
+    tmp_path: Path, paths: OpenwerPaths, make_context: Factory
+) -> None:
     """WER_SUBMIT_NO_QUEUE never queues: offline it fails and keeps nothing."""
     offline = make_context(transport=MemoryTransport(online=False))
-    assert crash_report(tmp_path).submit(Consent.APPROVED, SubmitFlags.NO_QUEUE, context=offline) is (
-        SubmitResult.REPORT_FAILED
-    )
+    assert crash_report(tmp_path).submit(
+        Consent.APPROVED, SubmitFlags.NO_QUEUE, context=offline
+    ) is (SubmitResult.REPORT_FAILED)
     none = make_context()
     assert crash_report(tmp_path).submit(Consent.APPROVED, SubmitFlags.NO_QUEUE, context=none) is (
         SubmitResult.REPORT_FAILED
@@ -345,7 +360,9 @@ def test_machine_store(tmp_path: Path, paths: OpenwerPaths, make_context: Factor
     assert stored(paths, StoreArea.QUEUE) == []
 
 
-def test_registered_data_is_added(tmp_path: Path, paths: OpenwerPaths, make_context: Factory) -> None:
+def test_registered_data_is_added(
+    tmp_path: Path, paths: OpenwerPaths, make_context: Factory
+) -> None:
     """ADD_REGISTERED_DATA attaches registered files and a RegisteredData.json."""
     registry = Registry()
     extra = tmp_path / "state.db"
@@ -357,7 +374,9 @@ def test_registered_data_is_added(tmp_path: Path, paths: OpenwerPaths, make_cont
     context = make_context(registry=registry)
     Report("X").submit(flags=SubmitFlags.ADD_REGISTERED_DATA, context=context)
     Report("Y").submit(context=context)
-    with_data, without = sorted(stored(paths, StoreArea.QUEUE), key=lambda r: r.manifest.event_type or "")
+    with_data, without = sorted(
+        stored(paths, StoreArea.QUEUE), key=lambda r: r.manifest.event_type or ""
+    )
     assert set(with_data.file_names) == {"state.db", "RegisteredData.json"}
     assert b'"Build": "1234"' in (with_data.folder / "RegisteredData.json").read_bytes()
     assert without.file_names == ()

@@ -22,10 +22,10 @@ def plan(
     return plan_submission(SubmitInputs(flags=flags, consent=consent, **kwargs))
 
 
-@pytest.mark.parametrize("kwargs", [{"disabled": True}, {"excluded": True}])
-def test_disabled_or_excluded(kwargs: dict[str, bool]) -> None:
+@pytest.mark.parametrize(("disabled", "excluded"), [(True, False), (False, True)])
+def test_disabled_or_excluded(disabled: bool, excluded: bool) -> None:
     """A disabled WER or an excluded application writes nothing: WerDisabled."""
-    assert plan(server_reachable=True, **kwargs) == SubmitPlan(
+    assert plan(server_reachable=True, disabled=disabled, excluded=excluded) == SubmitPlan(
         SubmitAction.REFUSE, SubmitResult.DISABLED
     )
 
@@ -50,12 +50,10 @@ def test_no_server_queues() -> None:
     assert plan() == SubmitPlan(SubmitAction.QUEUE, SubmitResult.REPORT_QUEUED)
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"force_queue": True}, {"server_reachable": True, "force_queue": True}]
-)
-def test_force_queue(kwargs: dict[str, bool]) -> None:
+@pytest.mark.parametrize("reachable", [False, True])
+def test_force_queue(reachable: bool) -> None:
     """ForceQueue sends every report to the queue."""
-    assert plan(**kwargs).result is SubmitResult.REPORT_QUEUED
+    assert plan(force_queue=True, server_reachable=reachable).result is SubmitResult.REPORT_QUEUED
 
 
 def test_queue_flag_queues_even_when_reachable() -> None:

@@ -18,7 +18,8 @@ def _home(openwer_home: Path) -> None:
 def test_create_set_submit_close() -> None:
     """The documented happy path returns S_OK and a queued report."""
     hr, report = w.WerReportCreate("APPCRASH", w.WerReportApplicationCrash, None)
-    assert hr == w.S_OK and report is not None
+    assert hr == w.S_OK
+    assert report is not None
     assert w.WerReportSetParameter(report, w.WER_P0, "Application Name", "app.exe") == w.S_OK
     assert w.WerReportSetParameter(report, w.WER_P1, None, "1.0") == w.S_OK
     assert w.WerReportSetUIOption(report, w.WerUIConsentDlgHeader, "Oops") == w.S_OK
@@ -129,9 +130,17 @@ def test_report_information_is_used(openwer_home: Path) -> None:
 
 def test_constants_have_wer_values() -> None:
     """A sample of constants against werapi.h."""
-    assert (w.WerReportApplicationCrash, w.WerReportApplicationHang, w.WerReportInvalid) == (2, 3, 5)
+    assert (w.WerReportApplicationCrash, w.WerReportApplicationHang, w.WerReportInvalid) == (
+        2,
+        3,
+        5,
+    )
     assert (w.WerConsentNotAsked, w.WerConsentAlwaysPrompt) == (1, 4)
-    assert (w.WER_SUBMIT_QUEUE, w.WER_SUBMIT_NO_QUEUE, w.WER_SUBMIT_DISCARD_IF_QUEUED) == (4, 0x80, 0x80)
+    assert (w.WER_SUBMIT_QUEUE, w.WER_SUBMIT_NO_QUEUE, w.WER_SUBMIT_DISCARD_IF_QUEUED) == (
+        4,
+        0x80,
+        0x80,
+    )
     assert w.WER_SUBMIT_BYPASS_NETWORK_COST_THROTTLING == 0x8000
     assert (w.WerThrottled, w.WerReportUploadedCab, w.WerStorageLocationNotFound) == (10, 11, 12)
     assert (w.E_STORE_USER_ARCHIVE, w.E_STORE_MACHINE_QUEUE, w.E_STORE_INVALID) == (0, 3, 4)

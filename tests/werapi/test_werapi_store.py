@@ -53,38 +53,49 @@ def test_iterate_and_query(tmp_path: Path) -> None:
     queue_report("b")
     _, store = w.WerStoreOpen(w.E_STORE_USER_QUEUE)
     hr, first = w.WerStoreGetFirstReportKey(store)
-    assert hr == w.S_OK and first
+    assert hr == w.S_OK
+    assert first
     hr, second = w.WerStoreGetNextReportKey(store)
-    assert hr == w.S_OK and second and second != first
+    assert hr == w.S_OK
+    assert second
+    assert second != first
     assert w.WerStoreGetNextReportKey(store) == (w.HRESULT_FROM_WIN32_ERROR_NO_MORE_FILES, None)
     assert w.WerStoreGetReportCount(store) == (w.S_OK, 2)
     hr, size = w.WerStoreGetSizeOnDisk(store)
-    assert hr == w.S_OK and size and size > 0
+    assert hr == w.S_OK
+    assert size
+    assert size > 0
 
     hr, v1 = w.WerStoreQueryReportMetadataV1(store, first)
-    assert hr == w.S_OK and v1 is not None
+    assert hr == w.S_OK
+    assert v1 is not None
     assert v1.Signature.EventName == "MyEvent"
     assert v1.Signature.Parameters[0].Name == "Component"
     assert v1.Signature.Parameters[0].Value == "a"
     assert len(v1.Signature.Parameters) == 10
     assert v1.BucketId == compute_bucket_ids("MyEvent", ["a"]).bucket_id
     assert isinstance(v1.ReportId, uuid.UUID)
-    assert v1.CreationTime > 0 and v1.SizeInBytes > 0
+    assert v1.CreationTime > 0
+    assert v1.SizeInBytes > 0
 
     probe = w.WER_REPORT_METADATA_V2()
     hr, probe_out = w.WerStoreQueryReportMetadataV2(store, first, probe)
     assert hr == w.WER_E_INSUFFICIENT_BUFFER
-    assert probe_out is probe and probe.SizeOfFileNames == len("app.log") + 2
+    assert probe_out is probe
+    assert probe.SizeOfFileNames == len("app.log") + 2
     hr, _ = w.WerStoreQueryReportMetadataV2(store, first, probe)
     assert hr == w.S_OK
     assert probe.FileNames == "app.log\0\0"
     assert probe.NumberOfFiles == 1
 
     hr, v3 = w.WerStoreQueryReportMetadataV3(store, second)
-    assert hr == w.S_OK and v3 is not None
-    assert v3.FileNames == "\0" and v3.NumberOfFiles == 0
+    assert hr == w.S_OK
+    assert v3 is not None
+    assert v3.FileNames == "\0"
+    assert v3.NumberOfFiles == 0
     assert v3.FriendlyEventName == "MyEvent"
-    assert v3.BucketIdString == "" and v3.LegacyBucketId == 0
+    assert v3.BucketIdString == ""
+    assert v3.LegacyBucketId == 0
 
     assert w.WerStoreQueryReportMetadataV1(store, "no-such-key")[0] == w.E_INVALIDARG
     assert w.WerStoreQueryReportMetadataV1(None, first)[0] == w.E_INVALIDARG
@@ -110,7 +121,9 @@ def test_upload_report(openwer_home: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert w.WerStoreUploadReport(store, key, 0) == (w.S_OK, w.WerReportQueued)  # no server
     transport = MemoryTransport()
     base = report_context()
-    set_report_context(lambda: type(base)(paths=base.paths, settings=base.settings, transport=transport))
+    set_report_context(
+        lambda: type(base)(paths=base.paths, settings=base.settings, transport=transport)
+    )
     try:
         assert w.WerStoreUploadReport(store, key, 0) == (w.S_OK, w.WerReportUploadedCab)
     finally:

@@ -16,7 +16,7 @@ from openwer.errors import InvalidArgumentError, ReportNotFoundError
 from openwer.formats.report_manifest import ReportManifest
 from openwer.formats.report_wer import parse_report_wer
 from openwer.settings import resolve_paths
-from openwer.store import ReportStore, StoreArea, StoreScope, StoredReport, open_store
+from openwer.store import ReportStore, StoreArea, StoredReport, StoreScope, open_store
 
 __all__ = ["reports", "store"]
 

@@ -5,8 +5,9 @@ WER labels every report with the hash of its signature before the server ever se
 definition shared by the client and the server so both name a bucket alike:
 
 * the key is the event type (case-folded, as WER's event names are case-insensitive registry
-  names) and the parameter values P0..Pn in slot order, each UTF-8 encoded and separated by
-  ``0x1F``; parameter *names* are not part of it, so localized names do not split buckets;
+  names) and the parameter values P0..Pn in slot order, each written as ``<length>:<text>`` (so
+  no value can imitate a separator), joined by ``0x1F`` and UTF-8 encoded; parameter *names* are
+  not part of it, so localized names do not split buckets;
 * ``bucket_id`` is a GUID made of the first 16 bytes of the SHA-256 of the key, marked as an
   RFC 9562 version-8 (custom) UUID;
 * ``legacy_bucket_id`` is the next 8 bytes as a non-negative signed 64-bit integer, the shape of
@@ -41,7 +42,8 @@ class BucketIds:
 def compute_bucket_ids(event_type: str, parameter_values: Sequence[str]) -> BucketIds:
     """Return the bucket ids of an event type and its signature values (P0 first)."""
     parts = [event_type.casefold(), *parameter_values]
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).digest()
+    key = "\x1f".join(f"{len(part)}:{part}" for part in parts)
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
     # Set the version-8 and RFC variant bits by hand: uuid.UUID(version=8) needs Python 3.14.
     raw = bytearray(digest[:16])
     raw[6] = (raw[6] & 0x0F) | 0x80

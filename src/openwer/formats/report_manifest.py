@@ -29,7 +29,7 @@ __all__ = [
     "parse_uuid",
 ]
 
-_INDEXED = re.compile(r"^([A-Za-z]+)\[(\d{1,9})\](?:\.(.+))?$")
+_INDEXED = re.compile(r"^([A-Za-z]+)\[([0-9]{1,9})\](?:\.(.+))?$")
 _DECIMAL = re.compile(r"[+-]?[0-9]+")
 _HEX = re.compile(r"-?0[xX][0-9a-fA-F]+")
 _GUID_CHARACTERS = re.compile(r"[0-9a-fA-F-]+")

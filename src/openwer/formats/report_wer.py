@@ -94,7 +94,7 @@ _TRAILER_KEYS = (
 _HEADER_RANK = {key.lower(): i for i, key in enumerate(_HEADER_KEYS)}
 _GROUP_RANK = {key.lower(): i for i, key in enumerate(_GROUPS)}
 _TRAILER_RANK = {key.lower(): i for i, key in enumerate(_TRAILER_KEYS)}
-_INDEXED = re.compile(r"^([A-Za-z]+)\[(\d{1,9})\](?:\.(.+))?$")
+_INDEXED = re.compile(r"^([A-Za-z]+)\[([0-9]{1,9})\](?:\.(.+))?$")
 
 Rank = tuple[int, int, int, int]
 

@@ -112,7 +112,7 @@ def build_document(
 
 def _os_info(os_facts: OsFacts) -> list[tuple[str, str]]:
     release = os_facts.release.split("-", 1)[0].split(".")
-    numbers = [part if part.isdigit() else "0" for part in (release + ["0", "0", "0"])[:3]]
+    numbers = [part if part.isdigit() else "0" for part in ([*release, "0", "0", "0"])[:3]]
     info = [
         ("vermaj", numbers[0]),
         ("vermin", numbers[1]),

@@ -124,7 +124,7 @@ class Registry:
     def register_file(
         self,
         path: str | os.PathLike[str],
-        file_type: RegisterFileType = RegisterFileType.OTHER,
+        file_type: RegisterFileType | int = RegisterFileType.OTHER,
         flags: FileFlags | int = FileFlags.NONE,
     ) -> None:
         """Collect ``path`` with every report (only when the server asks for data, as WER does).

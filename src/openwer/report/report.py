@@ -65,7 +65,7 @@ class ReportFile:
 
     @property
     def is_anonymous(self) -> bool:
-        """True when the file is marked as holding no personal data (``WER_FILE_ANONYMOUS_DATA``)."""
+        """True when the file is marked as free of personal data (``WER_FILE_ANONYMOUS_DATA``)."""
         return bool(self.flags & FileFlags.ANONYMOUS_DATA)
 
 

@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from openwer.platform.system_info import os_facts
 from openwer.report.consent import EffectiveConsent, resolve_consent
 from openwer.report.context import ConsentAnswer, ReportContext
 from openwer.report.delivery import ArchivePolicy, deliver_stored_report
 from openwer.report.document import ProcessFacts, build_document, default_application_path
 from openwer.report.parameters import check_contiguous
 from openwer.report.report import ReportFile
-from openwer.platform.system_info import os_facts
 from openwer.store import NewReport, StagedFile, StoreScope
 from openwer.types import (
     Consent,

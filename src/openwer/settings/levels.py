@@ -2,8 +2,9 @@
 
 WER reads ``HKLM`` (machine), ``HKCU`` (user) and the ``Policies`` copies of its key; openwer reads
 three TOML files instead, one per :class:`Level`. :class:`Layer` orders every layer by precedence,
-lowest first: WER's defaults, the machine file, the user file, the policy file (which overrides both,
-as Group Policy does) and finally ``OPENWER__*`` environment variables (for tests and operators).
+lowest first: WER's defaults, the machine file, the user file, the policy file (which overrides
+both, as Group Policy does) and finally ``OPENWER__*`` environment variables (for tests and
+operators).
 
 Pure data: no I/O, safe to import from anywhere and from any thread.
 """
@@ -27,7 +28,7 @@ class Layer(IntEnum):
 
 
 class Level(StrEnum):
-    """A settings file that ``openwer config set`` can edit (``--machine``, ``--user``, ``--policy``).
+    """A settings file ``openwer config set`` can edit (``--machine``, ``--user``, ``--policy``).
 
     The counterparts of WER's ``HKLM``, ``HKCU`` and ``Software\\Policies`` keys.
     """

@@ -90,7 +90,8 @@ def resolve_paths(environ: Mapping[str, str] | None = None) -> OpenwerPaths:
         environ: The environment to read ``OPENWER_HOME``, ``HOME`` and ``XDG_*_HOME`` from.
 
     Returns:
-        The paths; never fails (a missing ``HOME`` falls back to the password database).
+        The paths; never fails (a missing ``HOME`` falls back to the password database). Reads
+        only ``environ``: safe from any thread.
     """
     env = os.environ if environ is None else environ
     home = env.get("OPENWER_HOME", "")

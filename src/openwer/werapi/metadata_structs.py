@@ -22,7 +22,7 @@ _NIL = uuid.UUID(int=0)
 
 
 @dataclass
-class WER_REPORT_PARAMETER:  # noqa: N801 - the Win32 struct name
+class WER_REPORT_PARAMETER:
     """One signature parameter (``Name[129]``, ``Value[260]``)."""
 
     Name: str = ""
@@ -30,7 +30,7 @@ class WER_REPORT_PARAMETER:  # noqa: N801 - the Win32 struct name
 
 
 @dataclass
-class WER_REPORT_SIGNATURE:  # noqa: N801
+class WER_REPORT_SIGNATURE:
     """The event name and the ten parameter slots."""
 
     EventName: str = ""
@@ -40,7 +40,7 @@ class WER_REPORT_SIGNATURE:  # noqa: N801
 
 
 @dataclass
-class WER_REPORT_METADATA_V1:  # noqa: N801
+class WER_REPORT_METADATA_V1:
     """V1: signature, bucket id (hash of the signature), report id, creation time, size."""
 
     Signature: WER_REPORT_SIGNATURE = field(default_factory=WER_REPORT_SIGNATURE)
@@ -52,7 +52,7 @@ class WER_REPORT_METADATA_V1:  # noqa: N801
 
 
 @dataclass
-class WER_REPORT_METADATA_V2(WER_REPORT_METADATA_V1):  # noqa: N801
+class WER_REPORT_METADATA_V2(WER_REPORT_METADATA_V1):
     """V2 adds the cab id, status, integrator id and the file list (two-call protocol)."""
 
     CabId: str = ""
@@ -66,7 +66,7 @@ class WER_REPORT_METADATA_V2(WER_REPORT_METADATA_V1):  # noqa: N801
 
 
 @dataclass
-class WER_REPORT_METADATA_V3(WER_REPORT_METADATA_V2):  # noqa: N801
+class WER_REPORT_METADATA_V3(WER_REPORT_METADATA_V2):
     """V3 adds display names, paths and the server's bucket ids."""
 
     FriendlyEventName: str = ""

@@ -221,7 +221,7 @@ def WerStoreGetSizeOnDisk(hReportStore: int | None) -> tuple[int, int | None]:
 
 
 def WerStorePurge() -> int:
-    """Purge the user store: every queued and archived report (the scope WER leaves undocumented)."""
+    """Purge the user store: every queued and archived report (WER leaves its scope unsaid)."""
     try:
         open_store(StoreScope.USER, report_context().paths).purge(None)
     except Exception as exc:
