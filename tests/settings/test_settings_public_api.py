@@ -22,6 +22,7 @@ MODULES = [
     "localdumps",
     "model",
     "paths",
+    "reference",
     "reading",
     "schema",
     "spec",

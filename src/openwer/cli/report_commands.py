@@ -12,7 +12,7 @@ import click
 
 from openwer.cli.report_view import report_json, report_summary
 from openwer.cli.table import render_table
-from openwer.errors import InvalidArgumentError, ReportNotFoundError
+from openwer.errors import InvalidArgumentError, OpenwerError, ReportNotFoundError
 from openwer.formats.report_manifest import ReportManifest
 from openwer.formats.report_wer import parse_report_wer
 from openwer.settings import resolve_paths
@@ -46,14 +46,15 @@ def _scopes(store_name: str | None, *, default_both: bool) -> list[StoreScope]:
 def _find(key: str, store_name: str | None) -> tuple[ReportStore, StoredReport]:
     """Find a report by store key in the user store, then the machine store."""
     for scope in _scopes(store_name, default_both=True):
-        try:
-            opened = _open(scope)
-        except OSError:
-            continue
+        opened = _open(scope)
         try:
             return opened, opened.get(key)
         except ReportNotFoundError:
             continue
+        except OpenwerError:
+            if store_name is not None:
+                raise
+            continue  # an unreadable machine store must not hide the user store's reports
     raise ReportNotFoundError(f"no report with key {key!r} (see 'openwer reports list')")
 
 
@@ -243,10 +244,10 @@ def store_stats(as_json: bool) -> None:
     rows: list[dict[str, Any]] = []
     for scope in (StoreScope.USER, StoreScope.MACHINE):
         try:
-            opened = _open(scope)
-        except OSError:
+            stats = _open(scope).stats()
+        except OpenwerError as exc:
+            click.echo(f"openwer: warning: the {scope.name.lower()} store: {exc}", err=True)
             continue
-        stats = opened.stats()
         for area in (StoreArea.QUEUE, StoreArea.ARCHIVE):
             area_stats = stats.area(area)
             rows.append(
