@@ -252,7 +252,7 @@ def test_failed_write_keeps_the_old_file_and_no_temp(
     def full_disk(src: object, dst: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", full_disk)
+    monkeypatch.setattr(os, "rename", full_disk)
     with pytest.raises(SettingsError) as caught:
         set_value(paths, Level.USER, "MaxQueueCount", "9")
     assert str(caught.value) == f"{file}: cannot write: No space left on device"
@@ -279,7 +279,7 @@ def test_permission_error_is_access_denied(tmp_path: Path, monkeypatch: pytest.M
     def deny(src: object, dst: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(os, "replace", deny)
+    monkeypatch.setattr(os, "rename", deny)
     with pytest.raises(AccessDeniedError) as caught:
         set_value(paths, Level.MACHINE, "DontShowUI", "1")
     assert str(caught.value) == f"{paths.machine_settings_file}: cannot write: Permission denied"

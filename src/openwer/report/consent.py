@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from openwer.settings import Settings
 from openwer.types import Consent, ConsentLevel
 
-__all__ = ["EffectiveConsent", "resolve_consent"]
+__all__ = ["EffectiveConsent", "consent_from_settings", "resolve_consent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +78,16 @@ def resolve_consent(
     if dont_send_additional_data and level > ConsentLevel.PARAMETERS_ONLY:
         level = ConsentLevel.PARAMETERS_ONLY
     return EffectiveConsent(level, must_ask=must_ask)
+
+
+def consent_from_settings(
+    api_consent: Consent | int, settings: Settings, consent_key: str
+) -> EffectiveConsent:
+    """:func:`resolve_consent` with the values of ``settings`` for the event's consent key."""
+    return resolve_consent(
+        api_consent,
+        default_consent=settings.default_consent,
+        per_event=settings.consent_for(consent_key),
+        default_overrides_per_event=settings.default_override_behavior,
+        dont_send_additional_data=settings.dont_send_additional_data,
+    )

@@ -31,7 +31,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from openwer.platform.system_info import os_facts
-from openwer.report.consent import EffectiveConsent, resolve_consent
+from openwer.report.consent import EffectiveConsent, consent_from_settings
 from openwer.report.context import ConsentAnswer, ReportContext
 from openwer.report.delivery import ArchivePolicy, deliver_stored_report
 from openwer.report.document import ProcessFacts, build_document, default_application_path
@@ -161,13 +161,7 @@ def _submit(
     consent_key = info.consent_key or content.event_type
     app_path = info.application_path or default_application_path()
     app_name = info.application_name or app_path.rsplit("/", 1)[-1]
-    effective = resolve_consent(
-        consent,
-        default_consent=settings.default_consent,
-        per_event=settings.consent_for(consent_key),
-        default_overrides_per_event=settings.default_override_behavior == 1,
-        dont_send_additional_data=settings.dont_send_additional_data,
-    )
+    effective = consent_from_settings(consent, settings, consent_key)
     plan = plan_submission(
         SubmitInputs(
             flags=flags,

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import threading
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openwer.errors import AccessDeniedError, SettingsError
+from openwer.platform.atomic_file import replace_file
 from openwer.settings.keys import SettingEntry, SettingKey, resolve_key
 from openwer.settings.layers import layer_from_table, read_file_layer
 from openwer.settings.levels import Level, Source
@@ -233,37 +235,17 @@ def _locate(container: _Table, name: str, *, want_table: bool) -> list[tuple[_Ta
 
 
 def _write_atomically(target: Path, text: str, *, shown: Path) -> None:
-    import tempfile  # pulls in shutil, bz2, lzma, random: only for edits
-
     try:
         mode = target.stat().st_mode & 0o7777
     except OSError:
         mode = _NEW_FILE_MODE
+    # A unique name beside the target: same file system, so the rename is atomic.
+    temp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(temp, mode)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        _sync_folder(target.parent)
+        replace_file(target, text.encode("utf-8"), temp_path=temp, mode=mode)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         if exc.errno in _DENIED:
             raise AccessDeniedError(f"{shown}: cannot write: {reason}") from exc
         raise SettingsError(f"{shown}: cannot write: {reason}") from exc
-
-
-def _sync_folder(folder: Path) -> None:
-    # The rename is durable only once the folder's entry is on disk.
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

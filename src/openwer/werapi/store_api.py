@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from openwer.errors import ReportNotFoundError
 from openwer.formats.filetime import datetime_to_filetime
 from openwer.report import ReportContext
-from openwer.report.consent import resolve_consent
+from openwer.report.consent import consent_from_settings
 from openwer.report.delivery import ArchivePolicy, deliver_stored_report
 from openwer.store import ReportMetadata, ReportStore, StoreArea, StoreScope, open_store
 from openwer.store.location import store_location
@@ -259,13 +259,7 @@ def _upload(store: ReportStore, key: str, flags: SubmitFlags) -> SubmitResult:
             else (SubmitResult.REPORT_FAILED)
         )
     consent_key = item.manifest.consent_key or item.manifest.event_type or ""
-    effective = resolve_consent(
-        Consent.NOT_ASKED,
-        default_consent=settings.default_consent,
-        per_event=settings.consent_for(consent_key),
-        default_overrides_per_event=bool(settings.default_override_behavior),
-        dont_send_additional_data=settings.dont_send_additional_data,
-    )
+    effective = consent_from_settings(Consent.NOT_ASKED, settings, consent_key)
     if not effective.allows_parameters:
         return SubmitResult.REPORT_CANCELLED
     if context.transport is None:
