@@ -203,3 +203,26 @@ def test_console_script_runs(openwer_home: Path) -> None:
     )
     assert done.returncode == 0
     assert "reports" in done.stdout
+
+
+def test_store_prune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """store prune applies MaxQueueCount, oldest first."""
+    for value in ("a", "b", "c"):
+        file_report(tmp_path, value)
+    monkeypatch.setenv("OPENWER__MaxQueueCount", "1")
+    code, out, _ = run("store", "prune", "--json")
+    removed = json.loads(out)
+    assert code == 0 and [r["reason"] for r in removed] == ["count", "count"]
+    (left,) = json.loads(run("reports", "list", "--json")[1])
+    assert left["signature"][1]["value"] == "c"
+    code, out, _ = run("store", "prune")
+    assert code == 0 and out.startswith("Pruned 0 report(s)")
+
+
+def test_store_recover(openwer_home: Path) -> None:
+    """store recover removes what a dead writer left in Temp."""
+    temp = openwer_home / "user" / "Temp"
+    temp.mkdir(parents=True)
+    (temp / "new~999999999.1.deadbeef.4026531836~abcd").mkdir()
+    code, out, _ = run("store", "recover")
+    assert code == 0 and "Recovered" in out

@@ -15,8 +15,15 @@ from openwer.cli.table import render_table
 from openwer.errors import InvalidArgumentError, OpenwerError, ReportNotFoundError
 from openwer.formats.report_manifest import ReportManifest
 from openwer.formats.report_wer import parse_report_wer
-from openwer.settings import resolve_paths
-from openwer.store import ReportStore, StoreArea, StoredReport, StoreScope, open_store
+from openwer.settings import load_settings, resolve_paths
+from openwer.store import (
+    ReportStore,
+    RetentionPolicy,
+    StoreArea,
+    StoredReport,
+    StoreScope,
+    open_store,
+)
 
 __all__ = ["reports", "store"]
 
@@ -286,3 +293,38 @@ def _size(value: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{value} B"
+
+
+@store.command("prune")
+@store_option
+@json_option
+def store_prune(store_name: str | None, as_json: bool) -> None:
+    """Delete the oldest reports beyond MaxQueueCount, MaxArchiveCount, age and disk share."""
+    opened = _open(_scopes(store_name, default_both=False)[0])
+    result = opened.prune(RetentionPolicy.from_settings(load_settings()))
+    if as_json:
+        rows = [
+            {
+                "key": item.key,
+                "area": _AREA_NAMES[item.area],
+                "reason": item.reason.name.lower(),
+                "size_bytes": item.size_bytes,
+            }
+            for item in result.removed
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for item in result.removed:
+        click.echo(f"removed ({item.reason.name.lower()}) {item.key}")
+    click.echo(f"Pruned {result.removed_count} report(s), {_size(result.removed_bytes)}.")
+
+
+@store.command("recover")
+@store_option
+def store_recover(store_name: str | None) -> None:
+    """Finish or clean up what writers that died left in Temp/ (safe while others write)."""
+    opened = _open(_scopes(store_name, default_both=False)[0])
+    result = opened.recover()
+    for action in result.actions:
+        click.echo(f"{action.outcome.name.lower()}: {action.name}")
+    click.echo(f"Recovered {len(result.actions)} leftover(s).")

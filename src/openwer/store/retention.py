@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from openwer.errors import InvalidArgumentError
+from openwer.settings import Settings
 from openwer.store.location import StoreArea
 
 __all__ = [
@@ -44,6 +45,17 @@ class RetentionPolicy:
     max_archive_count: int = 1000
     max_age: timedelta | None = timedelta(days=30)
     max_queue_disk_share: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetentionPolicy:
+        """The policy WER's settings ask for: ``MaxQueueCount``, ``MaxArchiveCount``,
+        ``MaxReportAgeDays`` and ``MaxQueueSizePercentage``."""
+        return cls(
+            max_queue_count=settings.max_queue_count,
+            max_archive_count=settings.max_archive_count,
+            max_age=timedelta(days=settings.max_report_age_days),
+            max_queue_disk_share=settings.max_queue_size_percentage / 100,
+        )
 
     def __post_init__(self) -> None:
         if self.max_queue_count < 0 or self.max_archive_count < 0:
