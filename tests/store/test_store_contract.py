@@ -347,3 +347,47 @@ def test_unknown_entries_in_document_survive(store: ReportStore) -> None:
     document = make_document(report_id=uuid.uuid4(), extra=(("X-Custom.Thing", "a=b=c"),))
     stored = store.add(NewReport(document))
     assert WerEntry("X-Custom.Thing", "a=b=c") in store.get(stored.key).document.entries
+
+
+def test_attach_files_adds_files_and_document(store: ReportStore) -> None:
+    """attach_files publishes new files and the Report.wer that lists them."""
+    stored = store.add(make_report(7, files={"dump.mdmp": b"MDMP"}))
+    document = stored.document.with_values(
+        {
+            "File[1].CabName": "modules.json",
+            "File[1].Path": "modules.json",
+            "File[1].Flags": "0",
+            "File[1].Type": "5",
+            "LoadedModule[2]": "/usr/lib/python3.11/json/__init__.py",
+        }
+    )
+    after = store.attach_files(stored.key, document, (StagedFile("modules.json", b"{}"),))
+    assert sorted(after.file_names) == ["dump.mdmp", "modules.json"]
+    assert len(after.manifest.loaded_modules) == 3
+    with store.open_file(stored.key, "modules.json") as handle:
+        assert handle.read() == b"{}"
+
+
+def test_attach_files_refuses_unlisted_and_existing_names(store: ReportStore) -> None:
+    """Files the document does not list, or that exist already, are refused and nothing changes."""
+    stored = store.add(make_report(8, files={"dump.mdmp": b"MDMP"}))
+    with pytest.raises(InvalidArgumentError, match="not listed"):
+        store.attach_files(stored.key, stored.document, (StagedFile("extra.txt", b"x"),))
+    with pytest.raises(InvalidArgumentError, match="already has"):
+        store.attach_files(stored.key, stored.document, (StagedFile("dump.mdmp", b"x"),))
+    other = make_document(report_id=uuid.uuid4())
+    with pytest.raises(InvalidArgumentError):
+        store.attach_files(stored.key, other, ())
+    assert store.get(stored.key).file_names == ("dump.mdmp",)
+
+
+def test_attach_files_from_a_path(store: ReportStore, tmp_path: Path) -> None:
+    """A staged file may come from a path."""
+    stored = store.add(make_report(9))
+    source = tmp_path / "notes.txt"
+    source.write_bytes(b"notes")
+    document = stored.document.with_values(
+        {"File[0].CabName": "notes.txt", "File[0].Path": "notes.txt"}
+    )
+    after = store.attach_files(stored.key, document, (StagedFile("notes.txt", source),))
+    assert after.file_names == ("notes.txt",)

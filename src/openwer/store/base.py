@@ -38,7 +38,7 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from openwer.formats.report_wer import WerDocument
-from openwer.store.entry import DamagedEntry, NewReport, StoredReport
+from openwer.store.entry import DamagedEntry, NewReport, StagedFile, StoredReport
 from openwer.store.location import StoreArea, StoreScope
 from openwer.store.metadata import ReportMetadata
 from openwer.store.recovery import RecoveryResult
@@ -112,6 +112,23 @@ class ReportStore(Protocol):
         Raises:
             InvalidArgumentError: the document's ``ReportIdentifier`` is not the report's.
             ReportNotFoundError: no such report.
+        """
+        ...
+
+    def attach_files(
+        self, key: str, document: WerDocument, files: tuple[StagedFile, ...]
+    ) -> StoredReport:
+        """Add ``files`` to report ``key`` and replace its Report.wer with ``document``.
+
+        For details gathered after a report was made durable (the loaded modules of a crashing
+        process). Each file is published by its own rename and Report.wer last, so a reader sees
+        the old report or the new one; a crash in between leaves at most an unlisted file.
+
+        Raises:
+            InvalidArgumentError: a file ``document`` does not list, a name the report already
+                has, or a ``ReportIdentifier`` that is not the report's.
+            ReportNotFoundError: no such report.
+            StoreError: the store cannot be written.
         """
         ...
 

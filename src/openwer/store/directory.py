@@ -40,7 +40,9 @@ from openwer.store.directory_recovery import finish_pending_moves, recover_temp
 from openwer.store.entry import (
     DamagedEntry,
     NewReport,
+    StagedFile,
     StoredReport,
+    check_attachable,
     check_document_matches_key,
     oldest_first,
 )
@@ -181,6 +183,35 @@ class DirectoryReportStore:
                 replace_file(target, data, temp_path=temp, mode=self._file_mode)
             except OSError as exc:
                 raise translate_os_error(exc, f"update the Report.wer of {key}") from exc
+            return self._get_now(key)
+
+    def attach_files(
+        self, key: str, document: WerDocument, files: tuple[StagedFile, ...]
+    ) -> StoredReport:
+        """Add files and a new Report.wer to ``key``; see :meth:`ReportStore.attach_files`."""
+        validate_key(key)
+        data = serialize_report_wer(document)
+        with self._maintenance():
+            report = self._get_now(key)
+            check_document_matches_key(report, document)
+            check_attachable(report, document, files)
+            try:
+                for staged in files:
+                    content = (
+                        staged.source
+                        if isinstance(staged.source, bytes)
+                        else staged.source.read_bytes()
+                    )
+                    temp = self._layout.document_path(current_process_identity())
+                    replace_file(
+                        report.folder / staged.name, content, temp_path=temp, mode=self._file_mode
+                    )
+                temp = self._layout.document_path(current_process_identity())
+                replace_file(
+                    report.folder / REPORT_WER_NAME, data, temp_path=temp, mode=self._file_mode
+                )
+            except OSError as exc:
+                raise translate_os_error(exc, f"add files to report {key}") from exc
             return self._get_now(key)
 
     def archive(self, key: str, *, parameters_only: bool) -> StoredReport:

@@ -166,3 +166,26 @@ def check_document_matches_key(report: StoredReport, document: WerDocument) -> N
         raise InvalidArgumentError(
             f"the new Report.wer of {report.key} has ReportIdentifier {new_id}, not {stored_id}"
         )
+
+
+def check_attachable(
+    report: StoredReport, document: WerDocument, files: tuple[StagedFile, ...]
+) -> None:
+    """Check that ``files`` may be added to ``report`` together with its new ``document``.
+
+    Raises:
+        InvalidArgumentError: a file the new Report.wer does not list, a name already in the
+            folder, or the same name twice.
+    """
+    listed = {entry.path for entry in ReportManifest.from_document(document).files if entry.path}
+    present = {name.casefold() for name in report.file_names}
+    seen: set[str] = set()
+    for staged in files:
+        folded = staged.name.casefold()
+        if staged.name not in listed:
+            raise InvalidArgumentError(
+                f"report file {staged.name!r} is not listed as a File[n].Path in Report.wer"
+            )
+        if folded in present or folded in seen:
+            raise InvalidArgumentError(f"report {report.key} already has a file {staged.name!r}")
+        seen.add(folded)

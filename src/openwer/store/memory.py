@@ -27,7 +27,9 @@ from openwer.formats.report_wer import WerDocument, parse_report_wer, serialize_
 from openwer.store.entry import (
     DamagedEntry,
     NewReport,
+    StagedFile,
     StoredReport,
+    check_attachable,
     check_document_matches_key,
     oldest_first,
 )
@@ -128,6 +130,23 @@ class MemoryReportStore:
         with self._lock:
             check_document_matches_key(self.get(key), document)
             self._entries[key] = replace(self._entries[key], report_wer=data)
+            return self._stored(key)
+
+    def attach_files(
+        self, key: str, document: WerDocument, files: tuple[StagedFile, ...]
+    ) -> StoredReport:
+        """Add files and a new Report.wer to ``key``; see :meth:`ReportStore.attach_files`."""
+        data = serialize_report_wer(document)
+        with self._lock:
+            report = self.get(key)
+            check_document_matches_key(report, document)
+            check_attachable(report, document, files)
+            added = tuple(
+                (f.name, f.source if isinstance(f.source, bytes) else f.source.read_bytes())
+                for f in files
+            )
+            entry = self._entries[key]
+            self._entries[key] = replace(entry, report_wer=data, files=entry.files + added)
             return self._stored(key)
 
     def archive(self, key: str, *, parameters_only: bool) -> StoredReport:
