@@ -13,6 +13,7 @@ import click
 
 from openwer.cli.config_commands import config, exclude
 from openwer.cli.report_commands import reports, store
+from openwer.cli.run_command import run
 from openwer.errors import OpenwerError
 
 __all__ = ["cli", "main"]
@@ -44,7 +45,7 @@ def cli() -> None:
     """
 
 
-for _command in (reports, store, config, exclude):
+for _command in (reports, store, config, exclude, run):
     cli.add_command(_command)
 
 

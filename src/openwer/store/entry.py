@@ -29,6 +29,7 @@ __all__ = [
     "NewReport",
     "StagedFile",
     "StoredReport",
+    "check_attachable",
     "check_document_matches_key",
     "oldest_first",
 ]

@@ -1,0 +1,185 @@
+"""The supervision loop of ``openwer run``: launch, wait, record, report, maybe restart.
+
+Lifecycle of :func:`supervise`::
+
+    channel folder + signals blocked
+      └► launch ─► forward signals / waitpid ─► read the channel (restart registration,
+           ▲        crash marker) ─► crash? ─► no marker and a fatal signal: file APPCRASH
+           │                                 ─► RunRecord ─► restart decision
+           └──────────── RESTART (new process, registered command line) ◄──┘
+    otherwise: signals restored, channel removed, SupervisionResult returned
+
+A run is a **crash** when the program died of a fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+SIGABRT, SIGSYS, SIGTRAP), or when its own crash path left a ``<pid>.reported`` marker and it did
+not exit cleanly (an unhandled Python exception: the in-process hook reported it and the process
+exits with status 1). One crash gives exactly one report: the supervisor files its own APPCRASH
+report only for a fatal signal without a marker. Any other non-zero exit is the program's own
+business: recorded, not reported, never restarted.
+
+Failure contract: :class:`~openwer.supervisor.launch.LaunchError` when the program cannot be
+started the first time. A restart that fails to start ends the supervision (``restart_failure``
+says why; the exit mirrored is the crash's). Report filing never raises (see
+:mod:`openwer.supervisor.crash_report`). Call from the main thread of a single-threaded process;
+see :mod:`openwer.supervisor.signals`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from openwer.report import ReportContext
+from openwer.supervisor.channel import CrashMarker, SupervisorChannel
+from openwer.supervisor.crash_report import file_crash_report
+from openwer.supervisor.exit_status import ChildExit, decode_wait_status
+from openwer.supervisor.launch import LaunchError, spawn
+from openwer.supervisor.restart_policy import RestartDecision, RestartPolicy, restart_command
+from openwer.supervisor.signals import SignalForwarder
+from openwer.types import SubmitResult
+
+__all__ = ["ReportOrigin", "RunRecord", "SupervisionResult", "supervise"]
+
+
+class ReportOrigin(Enum):
+    """Who reported a run's crash."""
+
+    NONE = "none"  # not a crash (nothing to report)
+    IN_PROCESS = "in-process"  # the program's own crash path (it left a marker)
+    SUPERVISOR = "supervisor"  # openwer run filed an APPCRASH report
+    SUPERVISOR_FAILED = "supervisor-failed"  # openwer run tried and failed (logged)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run of the program: how it ended, who reported it, and what came next."""
+
+    argv: tuple[str, ...]
+    exit: ChildExit
+    uptime_s: float
+    crashed: bool
+    report: ReportOrigin
+    restart: RestartDecision
+    report_key: str | None = None  # the in-process report's store key, when it gave one
+    submit_result: SubmitResult | None = None  # the supervisor's own report
+    next_argv: tuple[str, ...] | None = None  # the restart's command line
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionResult:
+    """Every run, in order; the last one's exit is the one to mirror."""
+
+    runs: tuple[RunRecord, ...]
+    restart_failure: str | None = None
+
+    @property
+    def final_exit(self) -> ChildExit:
+        """How the last run ended."""
+        return self.runs[-1].exit
+
+    @property
+    def restarts(self) -> int:
+        """How many times the program was restarted."""
+        return len(self.runs) - 1
+
+
+def supervise(
+    command: Sequence[str],
+    policy: RestartPolicy | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    context: ReportContext | None = None,
+    on_run_end: Callable[[RunRecord], None] | None = None,
+) -> SupervisionResult:
+    """Run ``command`` under supervision until it ends for good (see module docstring).
+
+    Args:
+        command: The program and its arguments (no shell).
+        policy: Restart policy; default: no restarts.
+        environ: The program's environment (default ``os.environ``), plus the channel variable.
+        context: Where a crash report goes (default: this machine's, honouring OPENWER_HOME).
+        on_run_end: Called with each :class:`RunRecord` as soon as the run is over.
+
+    Raises:
+        LaunchError: the program cannot be started.
+    """
+    rules = policy or RestartPolicy()
+    original = tuple(command)
+    argv = original
+    runs: list[RunRecord] = []
+    with SupervisorChannel.create() as channel, SignalForwarder() as signals:
+        env = channel.environment(os.environ if environ is None else environ)
+        while True:
+            try:
+                pid = spawn(argv, env, sigmask=signals.child_mask)
+            except LaunchError as exc:
+                if not runs:
+                    raise
+                return SupervisionResult(tuple(runs), restart_failure=str(exc))
+            started = time.monotonic()
+            child = decode_wait_status(pid, signals.wait_for_exit(pid))
+            uptime = time.monotonic() - started
+            record = _record_run(argv, child, uptime, channel, context)
+            signals.drain()
+            request = channel.restart_request(pid)
+            channel.forget(pid)
+            decision = rules.decide(
+                crashed=record.crashed,
+                request=request,
+                uptime_s=uptime,
+                restarts_so_far=len(runs),
+                stop_requested=signals.stop_requested,
+            )
+            next_argv = None
+            if decision is RestartDecision.RESTART and request is not None:
+                next_argv = restart_command(original, request)
+            record = replace(record, restart=decision, next_argv=next_argv)
+            runs.append(record)
+            if on_run_end is not None:
+                on_run_end(record)
+            if next_argv is None:
+                return SupervisionResult(tuple(runs))
+            argv = next_argv
+
+
+def _record_run(
+    argv: tuple[str, ...],
+    child: ChildExit,
+    uptime: float,
+    channel: SupervisorChannel,
+    context: ReportContext | None,
+) -> RunRecord:
+    marker: CrashMarker | None = channel.crash_marker(child.pid)
+    clean_exit = child.signal is None and child.exit_code == 0
+    if marker is not None and not clean_exit:
+        return RunRecord(
+            argv,
+            child,
+            uptime,
+            crashed=True,
+            report=ReportOrigin.IN_PROCESS,
+            restart=RestartDecision.NOT_ENABLED,
+            report_key=marker.report_key,
+        )
+    if child.fatal_signal:
+        result = file_crash_report(argv, child, uptime, context=context)
+        origin = ReportOrigin.SUPERVISOR if result is not None else ReportOrigin.SUPERVISOR_FAILED
+        return RunRecord(
+            argv,
+            child,
+            uptime,
+            crashed=True,
+            report=origin,
+            restart=RestartDecision.NOT_ENABLED,
+            submit_result=result,
+        )
+    return RunRecord(
+        argv,
+        child,
+        uptime,
+        crashed=False,
+        report=ReportOrigin.NONE,
+        restart=RestartDecision.NOT_ENABLED,
+    )
