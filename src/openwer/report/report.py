@@ -29,6 +29,7 @@ from openwer.errors import (
 )
 from openwer.report.information import ReportInformation
 from openwer.report.parameters import Parameter, validate_event_type, validate_parameter
+from openwer.store import StoreScope
 from openwer.types import (
     MAX_PATH,
     WER_MAX_DESCRIPTION_LENGTH,
@@ -111,6 +112,7 @@ class Report:
         self._files: list[ReportFile] = []
         self._extra: dict[str, str] = {}
         self._closed = False
+        self._stored: tuple[StoreScope, str] | None = None
         self._lock = threading.RLock()
 
     # -- context manager -------------------------------------------------------------------
@@ -150,6 +152,21 @@ class Report:
     def information(self) -> ReportInformation:
         """The ``WER_REPORT_INFORMATION`` given at creation (or empty defaults)."""
         return self._information
+
+    @property
+    def stored_key(self) -> str | None:
+        """The store key of the report's folder after a submission stored it, else None."""
+        return self._stored[1] if self._stored else None
+
+    @property
+    def stored_scope(self) -> StoreScope | None:
+        """Which store the last submission put the report in, else None."""
+        return self._stored[0] if self._stored else None
+
+    def remember_stored(self, scope: StoreScope, key: str) -> None:
+        """Record where a submission stored the report (called by the submission)."""
+        with self._lock:
+            self._stored = (scope, key)
 
     @property
     def closed(self) -> bool:

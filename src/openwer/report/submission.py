@@ -196,6 +196,7 @@ def _submit(
     staged = tuple(_stage(f) for f in files)
     if plan.action is SubmitAction.ARCHIVE:
         stored = store.add(NewReport(document, staged))
+        report.remember_stored(scope, stored.key)
         parameters_only = settings.configure_archive == 1 or bool(
             flags & SubmitFlags.ARCHIVE_PARAMETERS_ONLY
         )
@@ -203,6 +204,7 @@ def _submit(
         _delete_sources(files)
         return plan.result or SubmitResult.REPORT_CANCELLED
     stored = store.add(NewReport(document, staged))
+    report.remember_stored(scope, stored.key)
     _delete_sources(files)
     if plan.action is SubmitAction.QUEUE:
         return plan.result or SubmitResult.REPORT_QUEUED
