@@ -16,7 +16,9 @@ EXPECTED = {
     "OpenwerError", "ParameterGapError", "RegisterFileType", "Registry", "Report",
     "ReportClosedError", "ReportContext", "ReportInformation", "ReportNotFoundError",
     "ReportType", "SettingsError", "StoreError", "StoreType", "SubmitFlags", "SubmitResult",
-    "TransportError", "UIOption", "__version__", "process_registry",
+    "TransportError", "UIOption", "__version__", "process_registry", "install",
+    "report_exception", "uninstall", "RestartFlags", "register_restart", "unregister_restart",
+    "register_recovery", "unregister_recovery", "recovery_in_progress", "recovery_finished",
 }  # fmt: skip
 
 

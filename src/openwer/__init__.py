@@ -4,6 +4,8 @@ The client API (cheap to import: nothing here loads the server, minidump or anal
 
     import openwer
 
+    openwer.install(app_name="importer", app_version="1.4.2")   # every crash becomes a report
+
     with openwer.Report("MyAppFailure", openwer.ReportType.NON_CRITICAL) as report:
         report.set_parameter(0, "parser", "Component")
         report.set_parameter(1, "E1234", "Error Code")
@@ -51,6 +53,16 @@ __version__ = "0.1.0"
 # The report model pulls in the store, settings and transport; load it on first use so that a
 # bare ``import openwer`` stays cheap (PRODUCT.md §2).
 _LAZY = {
+    "install": "openwer.capture.install",
+    "uninstall": "openwer.capture.install",
+    "report_exception": "openwer.capture.install",
+    "RestartFlags": "openwer.capture.restart",
+    "register_restart": "openwer.capture.restart",
+    "unregister_restart": "openwer.capture.restart",
+    "register_recovery": "openwer.capture.recovery",
+    "unregister_recovery": "openwer.capture.recovery",
+    "recovery_in_progress": "openwer.capture.recovery",
+    "recovery_finished": "openwer.capture.recovery",
     "Registry": "openwer.report.registry",
     "Report": "openwer.report.report",
     "ReportContext": "openwer.report.context",
@@ -75,6 +87,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from openwer.capture.install import install, report_exception, uninstall
+    from openwer.capture.recovery import (
+        recovery_finished,
+        recovery_in_progress,
+        register_recovery,
+        unregister_recovery,
+    )
+    from openwer.capture.restart import RestartFlags, register_restart, unregister_restart
     from openwer.report.context import ReportContext
     from openwer.report.information import ReportInformation
     from openwer.report.registry import Registry, process_registry
@@ -104,6 +124,7 @@ __all__ = [
     "ReportInformation",
     "ReportNotFoundError",
     "ReportType",
+    "RestartFlags",
     "SettingsError",
     "StoreError",
     "StoreType",
@@ -112,5 +133,14 @@ __all__ = [
     "TransportError",
     "UIOption",
     "__version__",
+    "install",
     "process_registry",
+    "recovery_finished",
+    "recovery_in_progress",
+    "register_recovery",
+    "register_restart",
+    "report_exception",
+    "uninstall",
+    "unregister_recovery",
+    "unregister_restart",
 ]

@@ -212,11 +212,13 @@ def test_store_prune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENWER__MaxQueueCount", "1")
     code, out, _ = run("store", "prune", "--json")
     removed = json.loads(out)
-    assert code == 0 and [r["reason"] for r in removed] == ["count", "count"]
+    assert code == 0
+    assert [r["reason"] for r in removed] == ["count", "count"]
     (left,) = json.loads(run("reports", "list", "--json")[1])
     assert left["signature"][1]["value"] == "c"
     code, out, _ = run("store", "prune")
-    assert code == 0 and out.startswith("Pruned 0 report(s)")
+    assert code == 0
+    assert out.startswith("Pruned 0 report(s)")
 
 
 def test_store_recover(openwer_home: Path) -> None:
@@ -225,4 +227,5 @@ def test_store_recover(openwer_home: Path) -> None:
     temp.mkdir(parents=True)
     (temp / "new~999999999.1.deadbeef.4026531836~abcd").mkdir()
     code, out, _ = run("store", "recover")
-    assert code == 0 and "Recovered" in out
+    assert code == 0
+    assert "Recovered" in out

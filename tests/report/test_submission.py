@@ -428,11 +428,14 @@ def test_invalid_consent_is_refused(consent: int, make_context: Factory) -> None
         Report("X").submit(consent, context=make_context())
 
 
-def test_stored_key_is_remembered(tmp_path: Path, paths: OpenwerPaths, make_context: Factory) -> None:
+def test_stored_key_is_remembered(
+    tmp_path: Path, paths: OpenwerPaths, make_context: Factory
+) -> None:
     """After a submission the report knows its store and key."""
     report = crash_report(tmp_path)
-    assert report.stored_key is None
+    before = report.stored_key
     report.submit(context=make_context())
+    assert before is None
     (item,) = stored(paths, StoreArea.QUEUE)
     assert report.stored_key == item.key
     assert report.stored_scope is StoreScope.USER
