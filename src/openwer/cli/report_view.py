@@ -118,7 +118,12 @@ def report_json(
     }
 
 
+_UNINFORMATIVE = frozenset({"", "00000000", "0.0.0.0", "0000000000000000"})
+_SUMMARY_WIDTH = 72
+
+
 def report_summary(manifest: ReportManifest) -> str:
-    """One line naming the report's signature: the application and the first parameters."""
-    values = [v for v in manifest.signature_values if v]
-    return " | ".join(values[:4]) if values else "(no signature)"
+    """One line naming the report's signature: its informative values, shortened to fit."""
+    values = [v for v in manifest.signature_values if v not in _UNINFORMATIVE]
+    text = " | ".join(values) if values else "(no signature)"
+    return text if len(text) <= _SUMMARY_WIDTH else text[: _SUMMARY_WIDTH - 1] + "…"
