@@ -16,12 +16,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[server,postgres,s3,dev]'
 	touch $(STAMP)
 
+.PHONY: system-deps
+system-deps:
+	@bash scripts/install-system-deps.sh
+
 ## run: set up and start the main job (see README: "What make run does").
 run: $(STAMP)
 	@bash scripts/run.sh
 
 ## test: set up, then lint, type-check, check import layers and run every test.
-test: $(STAMP) lint typecheck unit
+test: $(STAMP) system-deps lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -3,7 +3,7 @@
 Stage 1 sends only the signature and a few non-identifying facts; the server answers with the
 bucket, whether it wants the report bundle (stage 2) and what it must hold, and any solution for
 the user. These frozen dataclasses are the protocol's vocabulary; the JSON wire form and its
-validation live beside the HTTP transport and the server (they come with the server).
+validation are :mod:`openwer.formats.protocol_json` (documented in ``docs/protocol.md``).
 
 Pure: no I/O.
 """
@@ -31,6 +31,9 @@ class Stage1Request:
 
     ``consent`` is the data level the user allows (the settings scale), so the server asks only
     for what it may get. ``machine_id`` is set only when ``WER_SUBMIT_REPORT_MACHINE_ID`` asks.
+    ``product`` names the product the report belongs to (the server checks it against the
+    ingest key's product) and ``app_version`` is the application's version, for "fixed in
+    version" decisions; both are optional (P1 usually holds the version too).
     """
 
     report_id: str
@@ -41,6 +44,8 @@ class Stage1Request:
     consent: ConsentLevel = ConsentLevel.PARAMETERS_ONLY
     client: tuple[tuple[str, str], ...] = ()
     machine_id: str | None = None
+    product: str | None = None
+    app_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian packages the test suite uses, installed when missing (as root; a non-root user is told
+# what is missing and the tests that need a package skip with a one-line reason).
+#   gcab — cross-checks our CAB bundles against an independent implementation.
+set -euo pipefail
+needed=()
+command -v gcab >/dev/null 2>&1 || needed+=(gcab)
+[ ${#needed[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "note: not root, cannot install: ${needed[*]} (the tests that need them will skip)" >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null 2>&1 || true
+apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null 2>&1 \
+  || echo "note: could not install ${needed[*]} (the tests that need them will skip)" >&2
