@@ -47,8 +47,7 @@ from openwer.types import (
     SubmitResult,
     UIOption,
 )
-
-__version__ = "0.1.0"
+from openwer.version import __version__
 
 # The report model pulls in the store, settings and transport; load it on first use so that a
 # bare ``import openwer`` stays cheap (PRODUCT.md §2).

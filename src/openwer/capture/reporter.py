@@ -44,7 +44,9 @@ from openwer.capture.restart import mark_crash_reported
 from openwer.report import ConsentAnswer, Report, ReportContext
 from openwer.report.consent import consent_from_settings
 from openwer.store import StagedFile, StoreArea
+from openwer.transport.http import transport_from_settings
 from openwer.types import Consent, ConsentLevel, FileType, SubmitFlags
+from openwer.uploader.queue_upload import upload_queue
 
 __all__ = ["CaptureToken", "CrashReporter"]
 
@@ -75,18 +77,53 @@ class CrashReporter:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._pending: list[threading.Thread] = []
+        self._uploading: threading.Thread | None = None
         self.durable_timings: list[float] = []  # seconds from hook entry to durable report
 
     # -- lifecycle -------------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Fill the caches the crash path uses (sys.path layout, process facts)."""
+        """Fill the caches the crash path uses, then send what earlier runs queued."""
         prepare_capture(self.config)
+        self.upload_in_background()
+
+    def upload_in_background(self) -> None:
+        """Drain the queue on a daemon thread when a server is configured.
+
+        Daemon on purpose: an upload never delays the interpreter's exit; a pass cut short
+        leaves its reports queued (every step is safe to repeat). At most one pass at a time.
+        """
+        with self._lock:
+            if self._uploading is not None and self._uploading.is_alive():
+                return
+            worker = threading.Thread(target=self._upload, name="openwer-upload", daemon=True)
+            self._uploading = worker
+        worker.start()
+
+    def _upload(self) -> None:
+        self._local.busy = True
+        try:
+            context = ReportContext.from_environment()
+            settings = context.settings
+            transport = transport_from_settings(settings.server_url, settings.server_key)
+            if transport is None:
+                return
+            try:
+                upload_queue(
+                    ReportContext(paths=context.paths, settings=settings, transport=transport)
+                )
+            finally:
+                transport.close()
+        except Exception:
+            log.exception("openwer: uploading queued reports failed")
+        finally:
+            self._local.busy = False
 
     def after_fork(self) -> None:
         """In a forked child: fresh locks, nothing pending from the parent."""
         self._lock = threading.Lock()
         self._local = threading.local()
         self._pending = []
+        self._uploading = None
 
     def flush(self, timeout_s: float = 2.0) -> None:
         """Wait (at most ``timeout_s`` in all) for reports still being completed."""
@@ -200,6 +237,8 @@ class CrashReporter:
                 if token.consent_must_ask:
                     self._ask_consent(token)
                 run_recovery_after_report()
+            else:
+                self.upload_in_background()  # the process goes on: send it now
         except Exception:
             log.exception("openwer: completing the report failed")
         finally:

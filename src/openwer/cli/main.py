@@ -14,6 +14,7 @@ import click
 from openwer.cli.config_commands import config, exclude
 from openwer.cli.report_commands import reports, store
 from openwer.cli.run_command import run
+from openwer.cli.upload_commands import preview_report, upload_reports
 from openwer.errors import OpenwerError
 
 __all__ = ["cli", "main"]
@@ -47,6 +48,8 @@ def cli() -> None:
 
 for _command in (reports, store, config, exclude, run):
     cli.add_command(_command)
+reports.add_command(upload_reports)
+reports.add_command(preview_report)
 
 
 def main() -> None:

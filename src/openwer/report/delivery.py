@@ -20,6 +20,7 @@ from openwer.report.consent import EffectiveConsent
 from openwer.store import DataThrottle, ReportStore, StoreArea
 from openwer.transport.base import BundleRequest, Transport, UploadOutcome
 from openwer.types import ConsentLevel, FileFlags, SubmitFlags, SubmitResult
+from openwer.version import __version__
 
 __all__ = ["ArchivePolicy", "deliver_stored_report", "response_values", "stage1_request"]
 
@@ -37,7 +38,23 @@ class ArchivePolicy:
 def stage1_request(
     manifest: ReportManifest, consent: ConsentLevel, *, machine_id: str | None = None
 ) -> Stage1Request:
-    """Build stage 1 from a stored report: signature and dynamic signature, nothing personal."""
+    """Build stage 1 from a stored report: signature and dynamic signature, nothing personal.
+
+    ``client`` carries a few non-identifying facts (the openwer version and the OS version);
+    ``app_version`` is the signature's "Application Version" when there is one (the server's
+    "fixed in version" logic needs it).
+    """
+    app_version = next(
+        (p.value for p in manifest.signature if (p.name or "").lower() == "application version"),
+        None,
+    )
+    os_version = next(
+        (p.value for p in manifest.dynamic_signature if (p.name or "").lower() == "os version"),
+        None,
+    )
+    client = [("openwer", __version__)]
+    if os_version:
+        client.append(("os_version", os_version))
     return Stage1Request(
         report_id=manifest.report_id or "",
         event_type=manifest.event_type or "",
@@ -49,7 +66,9 @@ def stage1_request(
             SignatureParameter(p.name or "", p.value or "") for p in manifest.dynamic_signature
         ),
         consent=consent,
+        client=tuple(client),
         machine_id=machine_id,
+        app_version=app_version or None,
     )
 
 

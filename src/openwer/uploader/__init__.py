@@ -1,0 +1,1 @@
+"""Sending queued reports to the collection server (``openwer reports upload``, background)."""
