@@ -36,6 +36,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
+	@bash scripts/install-s3rver.sh >/dev/null || echo "note: s3rver could not be installed; its tests will skip" >&2
 	$(BIN)/pytest -q -p no:cacheprovider --cov --cov-report=term:skip-covered --cov-fail-under=90
 
 ## soak: the long torture runs (200 kill rounds and more).

@@ -1,32 +1,32 @@
 #!/usr/bin/env bash
-# `make run` until the collection server exists: a real walk through the client side.
-# It files a report through the Python API and lets a program crash under openwer.install(),
-# both into a local store kept in ./data/openwer-home
-# (OPENWER_HOME moves every openwer path there, so your real stores are untouched), then lists
-# and shows it with the CLI. Run it again and the queue grows; `make run` with the server
-# replaces this script when the server lands.
+# `make run`: start the openwer collection server on http://127.0.0.1:8080 with SQLite and a
+# local bundle folder under ./data/server, and keep it running until Ctrl-C.
+# OPENWER_HOME=./data/openwer-home keeps every other openwer path (client stores, settings) out of
+# your real home. Override with OPENWER_SERVER_HOST / OPENWER_SERVER_PORT / OPENWER_SERVER_DATABASE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENWER_HOME="${OPENWER_HOME:-$PWD/data/openwer-home}"
-mkdir -p "$OPENWER_HOME"
-BIN=.venv/bin
+DATA="$PWD/data/server"
+HOST="${OPENWER_SERVER_HOST:-127.0.0.1}"
+PORT="${OPENWER_SERVER_PORT:-8080}"
+BIN="$PWD/.venv/bin"
+mkdir -p "$OPENWER_HOME" "$DATA"
 
-echo "openwer $($BIN/openwer --version | awk '{print $NF}') — OPENWER_HOME=$OPENWER_HOME"
-echo
-echo "== Filing a report through the API (openwer.Report) =="
-$BIN/python examples/file_a_report.py
-echo
-echo "== A program that crashes, with openwer.install() (examples/crashing_app.py) =="
-$BIN/python examples/crashing_app.py 2>&1 | tail -n 3 || true
-echo
-echo "== openwer reports list =="
-$BIN/openwer reports list
-echo
-echo "== openwer reports show <newest> =="
-key=$($BIN/openwer reports list --json | $BIN/python -c 'import json,sys; print(json.load(sys.stdin)[-1]["key"])')
-$BIN/openwer reports show "$key"
-echo
-echo "== openwer store stats =="
-$BIN/openwer store stats
-echo
-echo "Try: OPENWER_HOME=$OPENWER_HOME $BIN/openwer --help"
+cat <<TEXT
+openwer $("$BIN/openwer" --version | awk '{print $NF}') collection server
+  URL:        http://$HOST:$PORT   (try: curl http://$HOST:$PORT/healthz)
+  data:       $DATA (SQLite openwer.sqlite3, bundles in blobs/)
+  API:        http://$HOST:$PORT/openapi.json
+
+In another terminal:
+  # a product and its ingest key (clients send it as Authorization: Bearer …)
+  $BIN/openwer products add myapp --data-dir $DATA
+  # an admin token for the query API (GET /api/v1/buckets …)
+  $BIN/openwer tokens create --data-dir $DATA
+  # point a client at the server and send its queued reports
+  OPENWER_SERVER_URL=http://$HOST:$PORT OPENWER_SERVER_KEY=<key> $BIN/openwer reports upload
+  curl -H "Authorization: Bearer <token>" http://$HOST:$PORT/api/v1/buckets
+
+Ctrl-C stops the server.
+TEXT
+exec "$BIN/openwer" serve --host "$HOST" --port "$PORT" --data-dir "$DATA"

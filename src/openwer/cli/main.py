@@ -14,6 +14,7 @@ import click
 from openwer.cli.config_commands import config, exclude
 from openwer.cli.report_commands import reports, store
 from openwer.cli.run_command import run
+from openwer.cli.server_commands import products, serve, tokens
 from openwer.cli.upload_commands import preview_report, upload_reports
 from openwer.errors import OpenwerError
 
@@ -46,7 +47,7 @@ def cli() -> None:
     """
 
 
-for _command in (reports, store, config, exclude, run):
+for _command in (reports, store, config, exclude, run, serve, products, tokens):
     cli.add_command(_command)
 reports.add_command(upload_reports)
 reports.add_command(preview_report)
