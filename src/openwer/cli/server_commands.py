@@ -62,7 +62,8 @@ def _repository(
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default 8080).")
 @click.option(
-    "--blobs", help="Where bundles go: a folder or file:// URL (default <data-dir>/blobs)."
+    "--blobs",
+    help="Where bundles go: a folder, file:// or s3://BUCKET?endpoint=URL (default: DATA/blobs).",
 )
 @_server_options
 def serve(
