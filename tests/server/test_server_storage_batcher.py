@@ -177,3 +177,55 @@ def test_cancelled_submit_before_its_batch_is_dropped() -> None:
 
     asyncio.run(main())
     assert report_id(2) not in repo.committed
+
+
+def test_submitter_cancelled_during_its_batch_does_not_disturb_the_others() -> None:
+    """Cancelled after its batch started: written, but the others still get their answers."""
+    repo = RecordingRepository()
+    product = repo.create_product("p")
+    repo.hold.clear()
+
+    async def main() -> None:
+        with IngestBatcher(repo, max_delay=0.05) as batcher:
+            futures = [
+                asyncio.ensure_future(batcher.submit_stage1(Stage1Item(product.id, stage1(n))))
+                for n in range(3)
+            ]
+            await asyncio.to_thread(repo.entered.wait, 5)
+            futures[1].cancel()
+            repo.hold.set()
+            assert (await futures[0]).status is Stage1Status.NEW
+            assert (await futures[2]).status is Stage1Status.NEW
+            with pytest.raises(asyncio.CancelledError):
+                await futures[1]
+
+    asyncio.run(main())
+    assert {report_id(0), report_id(2)} <= repo.committed
+
+
+def test_submitters_on_several_event_loops_each_get_their_own_outcomes() -> None:
+    """Loops in different threads share the writer; each outcome returns to its own loop."""
+    repo = RecordingRepository()
+    product = repo.create_product("p")
+    seen: dict[int, set[str]] = {}
+    with IngestBatcher(repo, max_delay=0.01) as batcher:
+
+        def loop_thread(offset: int) -> None:
+            async def main() -> set[str]:
+                outcomes = await asyncio.gather(
+                    *(
+                        batcher.submit_stage1(Stage1Item(product.id, stage1(offset + n)))
+                        for n in range(20)
+                    )
+                )
+                return {outcome.report_id for outcome in outcomes}
+
+            seen[offset] = asyncio.run(main())
+
+        threads = [threading.Thread(target=loop_thread, args=(o,)) for o in (0, 100, 200)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    for offset, ids in seen.items():
+        assert ids == {report_id(offset + n) for n in range(20)}

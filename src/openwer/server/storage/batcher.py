@@ -26,6 +26,7 @@ Thread safety: the ``submit_*`` coroutines may be awaited from any event loop, a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
@@ -60,8 +61,20 @@ class BatcherStats:
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
+    """One queued item and where its outcome goes: a thread's ``Future``, or an asyncio future
+    of ``loop`` (resolved in the loop, one wake-up per batch rather than one per item)."""
+
     work: Stage1Item | BundleUpload
-    future: Future[Any]
+    future: Future[Any] | asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> bool:
+        """Claim the item for writing; ``False`` when its submitter gave up already."""
+        if self.loop is None:
+            assert isinstance(self.future, Future)
+            return self.future.set_running_or_notify_cancel()
+        # read from the writer thread: a late cancel is handled when the result is delivered
+        return not self.future.cancelled()
 
 
 class IngestBatcher:
@@ -93,7 +106,7 @@ class IngestBatcher:
         Raises ``InvalidArgumentError`` for an invalid item and ``StoreError`` when storage
         failed or the batcher is closed.
         """
-        outcome: Stage1Outcome = await asyncio.wrap_future(self._enqueue(item))
+        outcome: Stage1Outcome = await self._enqueue_async(item)
         return outcome
 
     def submit_stage1_blocking(
@@ -105,7 +118,7 @@ class IngestBatcher:
 
     async def submit_bundle(self, upload: BundleUpload) -> BundleResult:
         """Record a stored bundle (group-committed like stage 1); return once committed."""
-        result: BundleResult = await asyncio.wrap_future(self._enqueue(upload))
+        result: BundleResult = await self._enqueue_async(upload)
         return result
 
     def submit_bundle_blocking(
@@ -150,19 +163,28 @@ class IngestBatcher:
     # -- the writer -----------------------------------------------------------------------
 
     def _enqueue(self, work: Stage1Item | BundleUpload) -> Future[Any]:
-        # refuse bad work alone, before it joins a batch
-        if isinstance(work, BundleUpload):
-            check_upload(work)
-        else:
-            check_item(work)
         future: Future[Any] = Future()
+        self._append(_Pending(work, future))
+        return future
+
+    def _enqueue_async(self, work: Stage1Item | BundleUpload) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._append(_Pending(work, future, loop))
+        return future
+
+    def _append(self, pending: _Pending) -> None:
+        # refuse bad work alone, before it joins a batch
+        if isinstance(pending.work, BundleUpload):
+            check_upload(pending.work)
+        else:
+            check_item(pending.work)
         with self._condition:
             if self._closing:
                 raise StoreError("the ingest batcher is closed")
-            self._queue.append(_Pending(work, future))
+            self._queue.append(pending)
             if len(self._queue) == 1 or len(self._queue) >= self._max_batch:
                 self._condition.notify()
-        return future
 
     def _run(self) -> None:
         idle = True
@@ -183,7 +205,7 @@ class IngestBatcher:
                 count = min(len(self._queue), self._max_batch)
                 batch = [self._queue.popleft() for _ in range(count)]
             idle = False
-            live = [p for p in batch if p.future.set_running_or_notify_cancel()]
+            live = [p for p in batch if p.start()]
             if live:
                 self._write(live)
 
@@ -201,14 +223,13 @@ class IngestBatcher:
         except BaseException as exc:
             self._count(len(batch), failed=True)
             if len(batch) == 1:
-                batch[0].future.set_exception(_as_openwer_error(exc))
+                _deliver([(batch[0], _as_openwer_error(exc))])
             else:
                 for pending in batch:
                     self._commit([pending], write)
             return
         self._count(len(batch), failed=False)
-        for pending, result in zip(batch, results, strict=True):
-            pending.future.set_result(result)
+        _deliver(list(zip(batch, results, strict=True)))
 
     def _count(self, size: int, failed: bool) -> None:
         with self._condition:
@@ -218,6 +239,35 @@ class IngestBatcher:
                 self._batches += 1
                 self._items += size
                 self._largest = max(self._largest, size)
+
+
+def _deliver(outcomes: list[tuple[_Pending, Any]]) -> None:
+    """Hand each outcome (a result, or an ``OpenwerError`` to raise) to its submitter."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, Any]]] = {}
+    for pending, outcome in outcomes:
+        if pending.loop is None:
+            assert isinstance(pending.future, Future)
+            if isinstance(outcome, OpenwerError):
+                pending.future.set_exception(outcome)
+            else:
+                pending.future.set_result(outcome)
+        else:
+            by_loop.setdefault(pending.loop, []).append((pending, outcome))
+    for loop, share in by_loop.items():
+        # a closed loop raises RuntimeError: nobody is waiting there any more
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_resolve_in_loop, share)
+
+
+def _resolve_in_loop(outcomes: list[tuple[_Pending, Any]]) -> None:
+    for pending, outcome in outcomes:
+        future = pending.future
+        if future.done():  # cancelled while its batch was written
+            continue
+        if isinstance(outcome, OpenwerError):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 def _as_openwer_error(exc: BaseException) -> OpenwerError:

@@ -118,7 +118,20 @@ def dialect_statements(dialect: str) -> DialectStatements:
         select_keys=select(
             buckets.c.id, buckets.c.product_id, buckets.c.bucket_id, buckets.c.merged_into
         ).where(member(buckets.c.bucket_id, "guids", String)),
-        lock_targets=select(buckets)
+        # only what counting needs: the signature JSON would be decoded on every row
+        lock_targets=select(
+            buckets.c.id,
+            buckets.c.product_id,
+            buckets.c.bucket_id,
+            buckets.c.legacy_id,
+            buckets.c.hits,
+            buckets.c.last_seen,
+            buckets.c.status,
+            buckets.c.fixed_in_version,
+            buckets.c.explicit_remaining,
+            buckets.c.explicit_dump_type,
+            buckets.c.merged_into,
+        )
         .where(member(buckets.c.id, "pks", Integer))
         .order_by(buckets.c.id)
         .with_for_update(),
