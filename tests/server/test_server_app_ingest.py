@@ -17,6 +17,7 @@ from server_app_support import (
     stored_cab,
 )
 
+from openwer.errors import StoreError
 from openwer.formats.protocol_json import stage1_response_from_json
 from openwer.server.storage import BucketQuery, BundleState, Scope
 
@@ -112,6 +113,29 @@ def test_bundle_is_stored_once(server: Server) -> None:
     row = server.repository.get_report(Scope.everything(), report_id)
     assert row.bundle_state is BundleState.STORED
     assert {f.name for f in row.files} == {"Report.wer", "traceback.txt"}
+
+
+def test_bundle_whose_recording_fails_keeps_its_blob_and_a_retry_stores_it(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storage failure at record time is a 503; the blob is kept (another upload of the same
+    bytes may reference it) and the client's retry records the same blob, once."""
+    report_id = str(uuid.uuid4())
+    server.stage1(stage1_body(report_id))
+    data = bundle()
+    record = server.repository.record_bundle
+
+    def failing(upload: object) -> object:
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(server.repository, "record_bundle", failing)
+    assert server.put_bundle(report_id, data).status_code == 503
+    assert server.blobs() == [data]
+    monkeypatch.setattr(server.repository, "record_bundle", record)
+    assert server.put_bundle(report_id, data).status_code == 201
+    assert server.blobs() == [data]
+    row = server.repository.get_report(Scope.everything(), report_id)
+    assert row.bundle_state is BundleState.STORED
 
 
 def test_bundle_for_unknown_or_foreign_report_is_404(server: Server) -> None:
