@@ -11,10 +11,13 @@ from typing import Any
 
 import click
 
+from openwer.cli.bucket_commands import buckets
 from openwer.cli.config_commands import config, exclude
 from openwer.cli.report_commands import reports, store
+from openwer.cli.retention_command import prune_bundles
 from openwer.cli.run_command import run
 from openwer.cli.server_commands import products, serve, tokens
+from openwer.cli.solution_commands import solutions
 from openwer.cli.upload_commands import preview_report, upload_reports
 from openwer.errors import OpenwerError
 
@@ -47,8 +50,10 @@ def cli() -> None:
     """
 
 
-for _command in (reports, store, config, exclude, run, serve, products, tokens):
+for _command in (reports, store, config, exclude, run, serve, products, tokens, prune_bundles):
     cli.add_command(_command)
+cli.add_command(buckets)
+cli.add_command(solutions)
 reports.add_command(upload_reports)
 reports.add_command(preview_report)
 

@@ -11,51 +11,14 @@ database, so they work on an empty data folder before ``serve`` ever ran. ``--js
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from openwer.cli.server_storage import open_server_repository, server_options
+
 __all__ = ["products", "serve", "tokens"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _server_options(function: F) -> F:
-    for option in (
-        click.option("--database", help="Storage URL (sqlite:///… or postgresql://…)."),
-        click.option(
-            "--data-dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Server data folder (default: $OPENWER_HOME/server).",
-        ),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False, path_type=Path, exists=True),
-            help="TOML server configuration ([server] table).",
-        ),
-    ):
-        function = option(function)
-    return function
-
-
-@contextmanager
-def _repository(
-    config_file: Path | None, data_dir: Path | None, database: str | None
-) -> Iterator[Any]:
-    from openwer.server.config import load_server_config
-    from openwer.server.storage import open_repository
-
-    config = load_server_config(config_file, data_dir=data_dir, database=database)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    repository = open_repository(config.database, config.data_dir)
-    try:
-        yield repository
-    finally:
-        repository.close()
 
 
 @click.command("serve")
@@ -65,7 +28,7 @@ def _repository(
     "--blobs",
     help="Where bundles go: a folder, file:// or s3://BUCKET?endpoint=URL (default: DATA/blobs).",
 )
-@_server_options
+@server_options
 def serve(
     host: str | None,
     port: int | None,
@@ -109,12 +72,12 @@ def _echo_key(product: Any, issued: Any, as_json: bool) -> None:
 @products.command("add")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON (the key under "key").')
-@_server_options
+@server_options
 def add_product(
     name: str, as_json: bool, config_file: Path | None, data_dir: Path | None, database: str | None
 ) -> None:
     """Create product NAME and print its first ingest key."""
-    with _repository(config_file, data_dir, database) as repository:
+    with open_server_repository(config_file, data_dir, database) as repository:
         product = repository.create_product(name)
         _echo_key(product, repository.create_ingest_key(product.id), as_json)
 
@@ -122,26 +85,26 @@ def add_product(
 @products.command("rotate-key")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON (the key under "key").')
-@_server_options
+@server_options
 def rotate_key(
     name: str, as_json: bool, config_file: Path | None, data_dir: Path | None, database: str | None
 ) -> None:
     """Issue a new ingest key for NAME and revoke its older keys."""
-    with _repository(config_file, data_dir, database) as repository:
+    with open_server_repository(config_file, data_dir, database) as repository:
         product = repository.get_product(name)
         _echo_key(product, repository.rotate_ingest_key(product.id), as_json)
 
 
 @products.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-@_server_options
+@server_options
 def list_products(
     as_json: bool, config_file: Path | None, data_dir: Path | None, database: str | None
 ) -> None:
     """List the products."""
     from openwer.server.storage import Scope
 
-    with _repository(config_file, data_dir, database) as repository:
+    with open_server_repository(config_file, data_dir, database) as repository:
         rows = repository.list_products(Scope.everything())
     if as_json:
         body = [{"name": p.name, "id": p.id, "created_at": p.created_at.isoformat()} for p in rows]
@@ -159,12 +122,12 @@ def tokens() -> None:
 @tokens.command("create")
 @click.option("--label", default="admin", show_default=True, help="What the token is for.")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON (the token under "token").')
-@_server_options
+@server_options
 def create_token(
     label: str, as_json: bool, config_file: Path | None, data_dir: Path | None, database: str | None
 ) -> None:
     """Create an admin token and print it (shown once)."""
-    with _repository(config_file, data_dir, database) as repository:
+    with open_server_repository(config_file, data_dir, database) as repository:
         issued = repository.create_admin_token(label)
     if as_json:
         click.echo(json.dumps({"token_id": issued.id, "label": label, "token": issued.secret}))

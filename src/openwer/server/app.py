@@ -4,10 +4,15 @@ Wires the storage (opened and migrated unless one is passed in), the stage-1 gro
 batcher, the blob store, authentication and the routes of :mod:`openwer.server.routes` into
 one Starlette app, with the error translation of :mod:`openwer.server.http_errors`.
 
-Lifecycle: everything is opened by :func:`create_app`; the app's lifespan shutdown closes the
-batcher (which first writes what is queued) and then the repository. Run it under uvicorn
-(:mod:`openwer.server.serve`) or any ASGI server that runs the lifespan; without a lifespan
-(httpx's ASGI transport) call :func:`close_app` when done.
+Per-key rate limits (:mod:`openwer.server.rate_limit`) wrap the authenticator when the
+configuration turns them on; bundle retention (:mod:`openwer.server.retention`) runs in the
+background while the lifespan runs.
+
+Lifecycle: everything is opened by :func:`create_app`; the app's lifespan start-up starts the
+retention schedule, and its shutdown stops it, then closes the batcher (which first writes what
+is queued) and the repository. Run it under uvicorn (:mod:`openwer.server.serve`) or any ASGI
+server that runs the lifespan; without a lifespan (httpx's ASGI transport) nothing is pruned
+on a schedule, and :func:`close_app` must be called when done.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from openwer.server.blobs import BlobStore, open_blob_store
 from openwer.server.config import ServerConfig
 from openwer.server.http_errors import EXCEPTION_HANDLERS
 from openwer.server.ingest_service import IngestService
-from openwer.server.routes import health, ingest, mscer2, queries
+from openwer.server.rate_limit import rate_limited
+from openwer.server.retention import BundlePruner, RetentionPolicy, RetentionSchedule
+from openwer.server.routes import admin, health, ingest, mscer2, queries
 from openwer.server.services import Services
 from openwer.server.storage import IngestBatcher, Repository, open_repository
 
@@ -60,26 +67,36 @@ def create_app(
         repository=repository,
         batcher=batcher,
         blobs=blobs,
-        auth=Authenticator(repository, repository),
+        auth=rate_limited(Authenticator(repository, repository), config),
         ingest=IngestService(
             repository,
             batcher,
             blobs,
             max_bundle_bytes=config.max_bundle_bytes,
         ),
+        retention=RetentionSchedule(
+            BundlePruner(repository, blobs, RetentionPolicy.from_config(config)),
+            config.retention_interval_seconds,
+        ),
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services.retention.start()
         try:
             yield
         finally:
-            await asyncio.to_thread(close_app, app)
+            # Retention first: a pass in progress still uses the storage and the blob store.
+            try:
+                await services.retention.stop()
+            finally:
+                await asyncio.to_thread(close_app, app)
 
     routes: list[BaseRoute] = [
         *health.routes(),
         *ingest.routes(),
         *queries.routes(),
+        *admin.routes(),
         *mscer2.routes(),
         *openapi.routes(),
     ]
@@ -90,8 +107,9 @@ def create_app(
 
 def close_app(app: Starlette) -> None:
     """Write what the batcher holds, then close the storage and the blob store. Idempotent;
-    blocks."""
+    blocks. (A retention pass still running is asked to stop; the lifespan waits for it.)"""
     services: Services = app.state.services
+    services.retention.request_stop()
     services.batcher.close()
     services.repository.close()
     services.blobs.close()

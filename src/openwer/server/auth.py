@@ -10,6 +10,9 @@ Verified secrets are cached for ``ttl`` seconds (by SHA-256 of the secret, never
 itself) so stage 1 does not pay a database read per request: a revoked or rotated key stops
 working within ``ttl`` (default 10 s). Failures are not cached.
 
+Routes depend on :class:`RequestAuthenticator`, the role; :class:`Authenticator` plays it, and
+wrappers such as :class:`~openwer.server.rate_limit.RateLimitedAuthenticator` add to it.
+
 Thread safety: one :class:`Authenticator` per app, used from the event loop; the storage look-ups
 run in worker threads.
 """
@@ -20,14 +23,14 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from starlette.requests import Request
 
 from openwer.server.http_errors import HttpError
 from openwer.server.storage import AdminRepository, AdminTokenRow, IngestRepository, ProductRow
 
-__all__ = ["Authenticator", "bearer_secret"]
+__all__ = ["Authenticator", "RequestAuthenticator", "bearer_secret", "secret_digest"]
 
 T = TypeVar("T")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="openwer"'}
@@ -43,6 +46,34 @@ def bearer_secret(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not secret or len(secret) > _MAX_SECRET:
         return None
     return secret
+
+
+def secret_digest(secret: str) -> bytes:
+    """SHA-256 of a secret: how caches and rate limits name a key without keeping it."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+
+
+class RequestAuthenticator(Protocol):
+    """Who a request comes from, as the routes ask it.
+
+    Refusals are :class:`HttpError` (401; 429 from a rate limit); a storage failure during a
+    look-up raises :class:`~openwer.errors.StoreError` (503).
+
+    Used from the event loop only (the methods are coroutines); implementations do their
+    blocking look-ups in worker threads.
+    """
+
+    async def product(self, request: Request) -> ProductRow:
+        """The product of the request's ingest key; 401 without a valid key."""
+        ...
+
+    async def optional_product(self, request: Request) -> ProductRow | None:
+        """Like :meth:`product`, but ``None`` when the request carries no key at all."""
+        ...
+
+    async def admin(self, request: Request) -> AdminTokenRow:
+        """The request's admin token; 401 without a valid one."""
+        ...
 
 
 class Authenticator:
@@ -91,7 +122,7 @@ class Authenticator:
         secret = bearer_secret(request)
         if secret is None:
             raise HttpError(401, f"missing {what} (Authorization: Bearer …)", _CHALLENGE)
-        digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+        digest = secret_digest(secret)
         now = self._clock()
         hit = cache.get(digest)
         if hit is not None and hit[0] > now:

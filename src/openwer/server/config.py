@@ -14,12 +14,31 @@ TOML file (``--config FILE``), every key optional::
     max_cer_report_bytes = 262144            # MS-CER2 level-1 XML limit
     cer_default_product = "windows"          # product of MS-CER2 reports sent without a key
     cer_require_key = false                  # true: MS-CER2 needs an ingest key too
+    rate_limit_per_key = 0.0                 # requests/s per ingest key; 0 = no limit
+    rate_limit_burst = 0                     # bucket size; 0 = one second's worth (at least 1)
+    bundle_max_age_days = 90                 # prune bundles older than this; 0 = keep forever
+    bundle_quota_bytes = 0                   # prune oldest beyond this total; 0 = no quota
+    retention_interval_seconds = 3600        # how often the server prunes; 0 = never on its own
 
-Environment: ``OPENWER_SERVER_HOST``, ``OPENWER_SERVER_PORT``, ``OPENWER_SERVER_DATA_DIR``,
+Environment: ``OPENWER_SERVER_`` and the key in capitals, for every key above:
+``OPENWER_SERVER_HOST``, ``OPENWER_SERVER_PORT``, ``OPENWER_SERVER_DATA_DIR``,
 ``OPENWER_SERVER_DATABASE``, ``OPENWER_SERVER_BLOBS``, ``OPENWER_SERVER_MAX_REPORT_BYTES``,
 ``OPENWER_SERVER_MAX_BUNDLE_BYTES``, ``OPENWER_SERVER_MAX_CER_REPORT_BYTES``,
 ``OPENWER_SERVER_CER_DEFAULT_PRODUCT``, ``OPENWER_SERVER_CER_REQUIRE_KEY`` (``1``/``0``,
-``true``/``false``).
+``true``/``false``), ``OPENWER_SERVER_RATE_LIMIT_PER_KEY``, ``OPENWER_SERVER_RATE_LIMIT_BURST``,
+``OPENWER_SERVER_BUNDLE_MAX_AGE_DAYS``, ``OPENWER_SERVER_BUNDLE_QUOTA_BYTES``,
+``OPENWER_SERVER_RETENTION_INTERVAL_SECONDS``.
+
+Rate limits (:mod:`openwer.server.rate_limit`) are off by default. When on, every ingest key
+(and, for MS-CER2 reports sent without a key, every client address) gets a token bucket of
+``rate_limit_burst`` requests refilled at ``rate_limit_per_key`` per second; a request over it is
+answered 429 with ``Retry-After`` and stores nothing. The buckets live in each server process:
+N servers behind a load balancer let a key through at up to N times the rate.
+
+Retention (:mod:`openwer.server.retention`): every ``retention_interval_seconds`` (and once at
+start-up) the server prunes the bundles received more than ``bundle_max_age_days`` ago, then
+the oldest while the recorded bundle sizes total more than ``bundle_quota_bytes``. Reports and
+hit counts stay; only the CAB goes. ``openwer prune-bundles`` runs one pass by hand.
 
 :class:`ServerConfig` is a frozen value: share it between threads freely. Loading raises
 :class:`~openwer.errors.SettingsError` naming the file or variable and the key at fault.
@@ -41,6 +60,15 @@ __all__ = ["ServerConfig", "load_server_config"]
 
 _ENV_PREFIX = "OPENWER_SERVER_"
 _MAX_BODY = 0x7FFF_FFFE
+# Upper bounds of the rate and retention settings: far beyond any sensible value, low enough
+# that the arithmetic on them (timedelta, token counts, asyncio timeouts) cannot overflow.
+_LIMITS: dict[str, float] = {
+    "rate_limit_per_key": 1e9,
+    "rate_limit_burst": 1_000_000_000,
+    "bundle_max_age_days": 100 * 366,
+    "bundle_quota_bytes": 2**62,
+    "retention_interval_seconds": 366 * 86400,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +90,11 @@ class ServerConfig:
     max_cer_report_bytes: int = 256 * 1024
     cer_default_product: str | None = None
     cer_require_key: bool = False
+    rate_limit_per_key: float = 0.0
+    rate_limit_burst: int = 0
+    bundle_max_age_days: int = 90
+    bundle_quota_bytes: int = 0
+    retention_interval_seconds: int = 3600
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -70,6 +103,11 @@ class ServerConfig:
             value = getattr(self, name)
             if not 1 <= value <= _MAX_BODY:
                 raise SettingsError(f"server {name} must be in 1..{_MAX_BODY}, not {value}")
+        for name, top in _LIMITS.items():
+            value = getattr(self, name)
+            # ``not <=`` also refuses NaN, which every comparison answers False for.
+            if not 0 <= value <= top:
+                raise SettingsError(f"server {name} must be in 0..{top}, not {value}")
 
 
 _FIELDS: dict[str, type] = {
@@ -83,6 +121,11 @@ _FIELDS: dict[str, type] = {
     "max_cer_report_bytes": int,
     "cer_default_product": str,
     "cer_require_key": bool,
+    "rate_limit_per_key": float,
+    "rate_limit_burst": int,
+    "bundle_max_age_days": int,
+    "bundle_quota_bytes": int,
+    "retention_interval_seconds": int,
 }
 
 
@@ -141,6 +184,8 @@ def _from_file(path: Path) -> dict[str, Any]:
                 raise SettingsError(f"{where} must be a string")
             resolved = Path(value)
             values[key] = resolved if resolved.is_absolute() else path.parent / resolved
+        elif kind is float and type(value) is int:
+            values[key] = float(value)  # TOML writes ``rate_limit_per_key = 5`` as an integer
         elif type(value) is not kind:
             raise SettingsError(f"{where} must be a {kind.__name__}, not {value!r}")
         else:
@@ -161,6 +206,11 @@ def _convert(raw: str, kind: type, where: str) -> Any:
             return int(raw)
         except ValueError as exc:
             raise SettingsError(f"{where} must be a whole number, not {raw!r}") from exc
+    if kind is float:
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{where} must be a number, not {raw!r}") from exc
     if kind is Path:
         return Path(raw)
     return raw

@@ -11,6 +11,7 @@ them in one place:
 ``InvalidArgumentError``       400
 ``AccessDeniedError``          403
 ``NotFoundError``              404
+``InvalidStateError``          409 (the change conflicts with the state: a merged bucket)
 ``StoreError``                 503 with ``Retry-After: 5``
 anything else                  500 ``internal error`` (the traceback goes to the log only)
 =============================  ======
@@ -30,6 +31,7 @@ from openwer.errors import (
     AccessDeniedError,
     FormatError,
     InvalidArgumentError,
+    InvalidStateError,
     NotFoundError,
     StoreError,
 )
@@ -88,6 +90,8 @@ async def _openwer_error(request: Request, exc: Exception) -> Response:
         return error_response(403, str(exc))
     if isinstance(exc, NotFoundError):
         return error_response(404, str(exc))
+    if isinstance(exc, InvalidStateError):
+        return error_response(409, str(exc))
     if isinstance(exc, StoreError):
         log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
         return error_response(503, "storage temporarily unavailable", {"Retry-After": "5"})
@@ -105,6 +109,7 @@ EXCEPTION_HANDLERS = {
     InvalidArgumentError: _openwer_error,
     AccessDeniedError: _openwer_error,
     NotFoundError: _openwer_error,
+    InvalidStateError: _openwer_error,
     StoreError: _openwer_error,
     Exception: _internal_error,
 }

@@ -1,7 +1,8 @@
 """``GET /openapi.json``: a hand-written OpenAPI 3.1 description of the server's endpoints.
 
 The wire rules themselves (field limits, CAB checks) are in docs/protocol.md; this document
-names the endpoints, their authentication, bodies and status codes. A constant: thread-safe.
+names the endpoints, their authentication, bodies and status codes. The admin API's schemas and
+paths are in :mod:`openwer.server.openapi_admin`. A constant: thread-safe.
 """
 
 from __future__ import annotations
@@ -13,41 +14,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from openwer.server.openapi_admin import ADMIN_PATHS, ADMIN_SCHEMAS
+from openwer.server.openapi_fragments import (
+    ADMIN,
+    INGEST,
+    errors,
+    json_body,
+    path_param,
+    query_param,
+)
 from openwer.version import __version__
 
 __all__ = ["OPENAPI", "routes"]
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    text = {
-        400: "invalid body or parameter",
-        401: "missing or unknown key or token",
-        403: "the key's product is not the report's",
-        404: "unknown report or bucket",
-        409: "report id or bundle conflict",
-        413: "body over the size limit",
-        503: "storage temporarily unavailable (Retry-After)",
-    }
-    error = {"$ref": "#/components/responses/Error"}
-    return {str(c): {**error, "description": text[c]} for c in codes}
-
-
-def _json(ref: str) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
-
-
 _ID = {"type": "string", "format": "uuid"}
 _OBJECT = {"type": "object", "additionalProperties": True}
-_INGEST: list[dict[str, list[str]]] = [{"ingestKey": []}]
-_ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
-
-
-def _query(name: str, schema: dict[str, Any], text: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
-
-
-def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 OPENAPI: dict[str, Any] = {
@@ -55,7 +37,7 @@ OPENAPI: dict[str, Any] = {
     "info": {
         "title": "openwer collection server",
         "version": __version__,
-        "description": "Protocol v1 (see docs/protocol.md), the query API and MS-CER2.",
+        "description": "Protocol v1 (see docs/protocol.md), the query and admin APIs and MS-CER2.",
     },
     "components": {
         "securitySchemes": {
@@ -124,6 +106,7 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             "Object": _OBJECT,
+            **ADMIN_SCHEMAS,
         },
     },
     "paths": {
@@ -136,23 +119,23 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/reports": {
             "post": {
                 "summary": "stage 1: signature in, bucket, data request and solution out",
-                "security": _INGEST,
-                "requestBody": {"required": True, "content": _json("Stage1Request")},
+                "security": INGEST,
+                "requestBody": {"required": True, "content": json_body("Stage1Request")},
                 "responses": {
-                    "201": {"description": "new report id", "content": _json("Stage1Response")},
+                    "201": {"description": "new report id", "content": json_body("Stage1Response")},
                     "200": {
                         "description": "repeat (same answer)",
-                        "content": _json("Stage1Response"),
+                        "content": json_body("Stage1Response"),
                     },
-                    **_errors(400, 401, 403, 409, 413, 503),
+                    **errors(400, 401, 403, 409, 413, 429, 503),
                 },
             }
         },
         "/api/v1/reports/{report_id}/bundle": {
             "put": {
                 "summary": "stage 2: the report bundle (a CAB)",
-                "security": _INGEST,
-                "parameters": [_path("report_id")],
+                "security": INGEST,
+                "parameters": [path_param("report_id")],
                 "requestBody": {
                     "required": True,
                     "content": {"application/vnd.ms-cab-compressed": {"schema": {}}},
@@ -160,54 +143,59 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "201": {"description": "stored now"},
                     "200": {"description": "stored before"},
-                    **_errors(400, 401, 404, 409, 413, 503),
+                    **errors(400, 401, 404, 409, 413, 429, 503),
                 },
             }
         },
         "/api/v1/reports/{report_id}": {
             "get": {
                 "summary": "one report's metadata and files",
-                "security": _ADMIN,
-                "parameters": [_path("report_id")],
+                "security": ADMIN,
+                "parameters": [path_param("report_id")],
                 "responses": {
-                    "200": {"description": "the report", "content": _json("Object")},
-                    **_errors(400, 401, 404),
+                    "200": {"description": "the report", "content": json_body("Object")},
+                    **errors(400, 401, 404),
                 },
             }
         },
         "/api/v1/buckets": {
             "get": {
                 "summary": "buckets, most hits first",
-                "security": _ADMIN,
+                "security": ADMIN,
                 "parameters": [
-                    _query("product", {"type": "string"}, "product name"),
-                    _query("event_type", {"type": "string"}, "event type"),
-                    _query("version", {"type": "string"}, "count only this app version"),
-                    _query("since", {"type": "string", "format": "date"}, "first UTC day"),
-                    _query("until", {"type": "string", "format": "date"}, "last UTC day"),
-                    _query(
+                    query_param("product", {"type": "string"}, "product name"),
+                    query_param("event_type", {"type": "string"}, "event type"),
+                    query_param("version", {"type": "string"}, "count only this app version"),
+                    query_param("since", {"type": "string", "format": "date"}, "first UTC day"),
+                    query_param("until", {"type": "string", "format": "date"}, "last UTC day"),
+                    query_param(
                         "status",
                         {"enum": ["new", "resolved", "regressed", "ignored"]},
                         "bucket status",
                     ),
-                    _query("sort", {"enum": ["hits", "last_seen", "first_seen"]}, "order"),
-                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "page"),
-                    _query("offset", {"type": "integer", "minimum": 0}, "skip"),
+                    query_param("sort", {"enum": ["hits", "last_seen", "first_seen"]}, "order"),
+                    query_param(
+                        "limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "page"
+                    ),
+                    query_param("offset", {"type": "integer", "minimum": 0}, "skip"),
                 ],
                 "responses": {
-                    "200": {"description": "one page", "content": _json("BucketPage")},
-                    **_errors(400, 401, 404),
+                    "200": {"description": "one page", "content": json_body("BucketPage")},
+                    **errors(400, 401, 404),
                 },
             }
         },
         "/api/v1/buckets/{bucket_id}": {
             "get": {
                 "summary": "a bucket: hits per day, versions, OS, samples, data requests, solution",
-                "security": _ADMIN,
-                "parameters": [_path("bucket_id"), _query("product", {"type": "string"}, "name")],
+                "security": ADMIN,
+                "parameters": [
+                    path_param("bucket_id"),
+                    query_param("product", {"type": "string"}, "name"),
+                ],
                 "responses": {
-                    "200": {"description": "the bucket", "content": _json("Object")},
-                    **_errors(400, 401, 404),
+                    "200": {"description": "the bucket", "content": json_body("Object")},
+                    **errors(400, 401, 404),
                 },
             }
         },
@@ -217,17 +205,18 @@ OPENAPI: dict[str, Any] = {
                 "requestBody": {"required": True, "content": {"text/xml": {"schema": {}}}},
                 "responses": {
                     "200": {"description": "Key=Value lines (cp1252, CRLF)"},
-                    **_errors(400, 401, 413),
+                    **errors(400, 401, 413),
                 },
             }
         },
         "/dumpfiles/{report_id}.cab": {
             "put": {
                 "summary": "MS-CER2 level 2: the cabinet named by DumpFile",
-                "parameters": [_path("report_id")],
-                "responses": {"200": {"description": "stored"}, **_errors(400, 401, 404, 413)},
+                "parameters": [path_param("report_id")],
+                "responses": {"200": {"description": "stored"}, **errors(400, 401, 404, 413)},
             }
         },
+        **ADMIN_PATHS,
         "/openapi.json": {
             "get": {"summary": "this document", "responses": {"200": {"description": "OpenAPI"}}}
         },

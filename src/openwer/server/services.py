@@ -7,10 +7,11 @@ from typing import cast
 
 from starlette.requests import Request
 
-from openwer.server.auth import Authenticator
+from openwer.server.auth import RequestAuthenticator
 from openwer.server.blobs import BlobStore
 from openwer.server.config import ServerConfig
 from openwer.server.ingest_service import IngestService
+from openwer.server.retention import RetentionSchedule
 from openwer.server.storage import IngestBatcher, Repository
 
 __all__ = ["Services", "services_of"]
@@ -18,14 +19,16 @@ __all__ = ["Services", "services_of"]
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Built by ``create_app``; closed by its lifespan (batcher, repository, blob store)."""
+    """Built by ``create_app``; closed by its lifespan (retention, batcher, repository, blob
+    store). ``auth`` is rate-limited when the configuration says so."""
 
     config: ServerConfig
     repository: Repository
     batcher: IngestBatcher
     blobs: BlobStore
-    auth: Authenticator
+    auth: RequestAuthenticator
     ingest: IngestService
+    retention: RetentionSchedule
 
 
 def services_of(request: Request) -> Services:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -21,15 +21,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from openwer.errors import FormatError, NotFoundError
+from openwer.server.row_json import bucket_json, detail_json, report_json
 from openwer.server.services import services_of
 from openwer.server.storage import (
-    BucketDetail,
     BucketQuery,
     BucketRef,
-    BucketRow,
     BucketSort,
     BucketStatus,
-    ReportRow,
     Repository,
     Scope,
 )
@@ -80,7 +78,7 @@ async def get_report(request: Request) -> Response:
     row = await asyncio.to_thread(
         services.repository.get_report, Scope.everything(), request.path_params["report_id"]
     )
-    return JSONResponse(_report_json(row, _product_names(services.repository)))
+    return JSONResponse(report_json(row, _product_names(services.repository)))
 
 
 def routes() -> list[Route]:
@@ -110,7 +108,7 @@ def _bucket_page(repository: Repository, product: str | None, query: BucketQuery
     names = _product_names(repository)
     return {
         "buckets": [
-            {**_bucket_json(s.bucket, names), "range_hits": s.range_hits} for s in page.rows
+            {**bucket_json(s.bucket, names), "range_hits": s.range_hits} for s in page.rows
         ],
         "total": page.total,
         "limit": query.limit,
@@ -133,77 +131,7 @@ def _bucket_detail(
     detail = repository.get_bucket(
         scope, BucketRef(first.product_id, first.bucket_id), since=since, until=until
     )
-    return _detail_json(detail, _product_names(repository))
-
-
-# -- rendering -------------------------------------------------------------------------------
-
-
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _bucket_json(bucket: BucketRow, names: Mapping[int, str]) -> dict[str, Any]:
-    return {
-        "id": bucket.bucket_id,
-        "product": names.get(bucket.product_id),
-        "legacy_bucket_id": bucket.legacy_bucket_id,
-        "event_type": bucket.event_type,
-        "signature": [{"name": p.name, "value": p.value} for p in bucket.signature],
-        "hits": bucket.hits,
-        "first_seen": _time(bucket.first_seen),
-        "last_seen": _time(bucket.last_seen),
-        "status": bucket.status.value,
-        "fixed_in_version": bucket.fixed_in_version,
-        "merged_into": bucket.merged_into,
-        "bundles_collected": bucket.bundles_collected,
-    }
-
-
-def _detail_json(detail: BucketDetail, names: Mapping[int, str]) -> dict[str, Any]:
-    bucket = detail.bucket
-    solution = detail.solution
-    return {
-        **_bucket_json(bucket, names),
-        "hits_per_day": [{"day": d.day.isoformat(), "hits": d.hits} for d in detail.hits_per_day],
-        "versions": [{"value": v.value, "count": v.count} for v in detail.versions],
-        "os": [{"value": v.value, "count": v.count} for v in detail.os],
-        "sample_reports": [_report_json(r, names) for r in detail.sample_reports],
-        "data_requests": {
-            "explicit_remaining": bucket.explicit_remaining,
-            "explicit_dump_type": (
-                None if bucket.explicit_dump_type is None else int(bucket.explicit_dump_type)
-            ),
-            "bundles_collected": bucket.bundles_collected,
-        },
-        "solution": None
-        if solution is None
-        else {"id": solution.id, "message": solution.message, "url": solution.url},
-        "merged_from": list(detail.merged_from),
-    }
-
-
-def _report_json(row: ReportRow, names: Mapping[int, str]) -> dict[str, Any]:
-    return {
-        "id": row.report_id,
-        "product": names.get(row.product_id),
-        "bucket_id": row.bucket_id,
-        "received_at": _time(row.received_at),
-        "event_type": row.event_type,
-        "report_type": row.report_type,
-        "app_version": row.app_version,
-        "os": row.os,
-        "client": dict(row.client),
-        "consent": int(row.consent),
-        "hit_ordinal": row.hit_ordinal,
-        "bundle": {
-            "wanted": row.bundle_wanted,
-            "state": row.bundle_state.value,
-            "size": row.bundle_size,
-            "received_at": _time(row.bundle_received_at),
-        },
-        "files": [{"name": f.name, "size": f.size} for f in row.files],
-    }
+    return detail_json(detail, _product_names(repository))
 
 
 # -- query-string parsing ----------------------------------------------------------------------
