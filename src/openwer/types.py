@@ -46,6 +46,8 @@ __all__ = [
     "SubmitFlags",
     "SubmitResult",
     "UIOption",
+    "WctObjectStatus",
+    "WctObjectType",
     "hresult_from_win32",
 ]
 
@@ -202,6 +204,42 @@ class SubmitResult(IntEnum):
     REPORT_UPLOADED_CAB = 11
     STORAGE_LOCATION_NOT_FOUND = 12
     MAX = 13
+
+
+class WctObjectType(IntEnum):
+    """``WCT_OBJECT_TYPE``: what a wait-chain node is (the newer header's numbering, with the
+    socket and SMB I/O types before ``MAX``)."""
+
+    CRITICAL_SECTION = 1
+    SEND_MESSAGE = 2
+    MUTEX = 3
+    ALPC = 4
+    COM = 5
+    THREAD_WAIT = 6
+    PROCESS_WAIT = 7
+    THREAD = 8
+    COM_ACTIVATION = 9
+    UNKNOWN = 10
+    SOCKET_IO = 11
+    SMB_IO = 12
+    MAX = 13
+
+
+class WctObjectStatus(IntEnum):
+    """``WCT_OBJECT_STATUS``: NO_ACCESS…PID_ONLY_RPCSS are thread statuses, OWNED…ABANDONED
+    lock statuses, UNKNOWN and ERROR apply to any node."""
+
+    NO_ACCESS = 1
+    RUNNING = 2
+    BLOCKED = 3
+    PID_ONLY = 4
+    PID_ONLY_RPCSS = 5
+    OWNED = 6
+    NOT_OWNED = 7
+    ABANDONED = 8
+    UNKNOWN = 9
+    ERROR = 10
+    MAX = 11
 
 
 class StoreType(IntEnum):
