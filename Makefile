@@ -43,8 +43,10 @@ unit: $(STAMP)
 soak: $(STAMP)
 	OPENWER_SOAK_ROUNDS=200 $(BIN)/pytest -q -p no:cacheprovider -m soak -o addopts="" tests
 
-## bench: run every benchmark and print the figures.
+## bench: run every benchmark and print the figures (installs wrk first).
+# OPENWER_BENCH_SECONDS=5 shortens the HTTP benchmarks (bench_stage1, bench_bundle; default 30).
 bench: $(STAMP)
+	@bash scripts/install-bench-deps.sh
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
