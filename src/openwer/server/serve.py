@@ -7,6 +7,7 @@ is committed. ``on_ready`` is called (from the server's thread) once the socket 
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 
@@ -28,6 +29,7 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_app(config)  # opens and migrates the storage before listening
+    _tune_garbage_collector()
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -53,3 +55,13 @@ def serve(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -
     server.run()
     if not server.started:
         raise OSError(f"cannot serve on {config.host}:{config.port} (see the log above)")
+
+
+def _tune_garbage_collector() -> None:
+    """Keep full collections short: the ~100k objects of the loaded server (modules, SQLAlchemy's
+    compiled statements) move to the permanent generation, and young collections run less often.
+    A full collection otherwise stops every request for 30–50 ms about twice a second under load,
+    which is most of stage 1's p99."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
