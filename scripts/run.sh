@@ -12,9 +12,21 @@ PORT="${OPENWER_SERVER_PORT:-8080}"
 BIN="$PWD/.venv/bin"
 mkdir -p "$OPENWER_HOME" "$DATA"
 
+# The dashboard's first sign-in: an "admin" user with a random password, made once (the users
+# command migrates an empty data folder). Later runs only remind how to sign in.
+if [ "$("$BIN/openwer" users list --json --data-dir "$DATA")" = "[]" ]; then
+  FIRST_PASSWORD="$("$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(12))')"
+  printf '%s\n' "$FIRST_PASSWORD" \
+    | "$BIN/openwer" users add admin --password-stdin --data-dir "$DATA" >/dev/null
+  SIGN_IN="user admin, password $FIRST_PASSWORD   (shown once; change it: $BIN/openwer users passwd admin --data-dir $DATA)"
+else
+  SIGN_IN="your dashboard user (list: $BIN/openwer users list --data-dir $DATA; new: openwer users add NAME --data-dir $DATA)"
+fi
+
 cat <<TEXT
 openwer $("$BIN/openwer" --version | awk '{print $NF}') collection server
   URL:        http://$HOST:$PORT   (try: curl http://$HOST:$PORT/healthz)
+  dashboard:  http://$HOST:$PORT/   sign in with $SIGN_IN
   data:       $DATA (SQLite openwer.sqlite3, bundles in blobs/)
   API:        http://$HOST:$PORT/openapi.json
 

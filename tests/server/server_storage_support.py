@@ -36,7 +36,8 @@ BASE_TIME = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 PG_SERVER = os.environ.get("OPENWER_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 BACKENDS = ("memory", "sqlite", "postgresql")
 _TABLES = (
-    "report_files, solutions, reports, bucket_hits, ingest_keys, buckets, products, admin_tokens"
+    "report_files, solutions, reports, bucket_hits, ingest_keys, buckets, products, admin_tokens,"
+    " report_packages, dashboard_sessions, user_products, users"
 )
 
 

@@ -123,15 +123,15 @@ def test_bundle_whose_recording_fails_keeps_its_blob_and_a_retry_stores_it(
     report_id = str(uuid.uuid4())
     server.stage1(stage1_body(report_id))
     data = bundle()
-    record = server.repository.record_bundle
+    record = server.repository.record_bundles
 
-    def failing(upload: object) -> object:
+    def failing(uploads: object) -> object:
         raise StoreError("database is locked")
 
-    monkeypatch.setattr(server.repository, "record_bundle", failing)
+    monkeypatch.setattr(server.repository, "record_bundles", failing)
     assert server.put_bundle(report_id, data).status_code == 503
     assert server.blobs() == [data]
-    monkeypatch.setattr(server.repository, "record_bundle", record)
+    monkeypatch.setattr(server.repository, "record_bundles", record)
     assert server.put_bundle(report_id, data).status_code == 201
     assert server.blobs() == [data]
     row = server.repository.get_report(Scope.everything(), report_id)

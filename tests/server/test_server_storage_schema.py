@@ -32,6 +32,10 @@ from openwer.server.storage.schema import metadata
 INITIAL_REVISION = importlib.import_module(
     "openwer.server.storage.migrations.versions.0001_initial_schema"
 )
+REVISIONS = (
+    INITIAL_REVISION,
+    importlib.import_module("openwer.server.storage.migrations.versions.0002_dashboard"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +65,8 @@ def test_sqlite_migrations_build_exactly_the_schema(tmp_path: Path) -> None:
     migrate_storage(url)
     assert _schema_drift(url) == []
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        head = REVISIONS[-1].revision
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
 
 
 def test_postgres_migrations_build_exactly_the_schema_concurrently(pg_url: str) -> None:
@@ -101,21 +106,22 @@ def test_downgrade_then_upgrade(tmp_path: Path) -> None:
 
 
 def test_revision_applies_and_reverts_on_its_own(tmp_path: Path) -> None:
-    """The initial revision, run directly, creates exactly the schema and drops it again."""
-    revision = INITIAL_REVISION
+    """The revisions, run directly in order, create exactly the schema and drop it again."""
     engines = create_engines(resolve_url(f"sqlite:///{tmp_path / 'db.sqlite3'}"))
     with (
         engines.writer.begin() as connection,
         Operations.context(MigrationContext.configure(connection)),
     ):
-        revision.upgrade()
+        for revision in REVISIONS:
+            revision.upgrade()
     engines.dispose()
     assert _schema_drift(f"sqlite:///{tmp_path / 'db.sqlite3'}") == []
     with (
         engines.writer.begin() as connection,
         Operations.context(MigrationContext.configure(connection)),
     ):
-        revision.downgrade()
+        for revision in reversed(REVISIONS):
+            revision.downgrade()
     with engines.writer.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar() == 0
     engines.dispose()

@@ -19,6 +19,7 @@ from openwer.cli.run_command import run
 from openwer.cli.server_commands import products, serve, tokens
 from openwer.cli.solution_commands import solutions
 from openwer.cli.upload_commands import preview_report, upload_reports
+from openwer.cli.user_commands import users
 from openwer.errors import OpenwerError
 
 __all__ = ["cli", "main"]
@@ -54,6 +55,7 @@ for _command in (reports, store, config, exclude, run, serve, products, tokens, 
     cli.add_command(_command)
 cli.add_command(buckets)
 cli.add_command(solutions)
+cli.add_command(users)
 reports.add_command(upload_reports)
 reports.add_command(preview_report)
 

@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute
 from openwer.server.auth import Authenticator
 from openwer.server.blobs import BlobStore, open_blob_store
 from openwer.server.config import ServerConfig
+from openwer.server.dashboard import dashboard_routes
 from openwer.server.http_errors import EXCEPTION_HANDLERS
 from openwer.server.ingest_service import IngestService
 from openwer.server.rate_limit import rate_limited
@@ -99,6 +100,7 @@ def create_app(
         *admin.routes(),
         *mscer2.routes(),
         *openapi.routes(),
+        *dashboard_routes(repository, blobs),  # the pages; none over non-SQL storage
     ]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.services = services

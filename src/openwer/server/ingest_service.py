@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from openwer.errors import AccessDeniedError, FormatError, NotFoundError
 from openwer.formats.cab_bundle import BundleFile, BundleLimits, read_bundle, read_cab
+from openwer.formats.modules_manifest import MODULES_FILE_NAME, PackageVersion, package_versions
 from openwer.formats.mscer2_report import cer_report_to_stage1, parse_level1_report
 from openwer.formats.mscer2_response import level1_response_for, serialize_level1_response
 from openwer.formats.protocol_json import stage1_request_from_json, stage1_response_to_json
@@ -134,10 +135,11 @@ class IngestService:
             blob_key=key,
             size=len(body),
             files=tuple(ReportFile(m.name, len(m.data)) for m in members),
+            packages=_packages(members),
         )
         # If recording fails, the blob stays: a concurrent upload of the same bytes for this
         # report may have recorded this very key, and the client's retry reuses it anyway.
-        result = await asyncio.to_thread(self._repository.record_bundle, upload)
+        result = await self._batcher.submit_bundle(upload)  # group-committed like stage 1
         if result.outcome is not BundleOutcome.STORED and result.blob_key != key:
             await asyncio.to_thread(self._bundles.delete, key)
         if result.outcome is BundleOutcome.UNKNOWN_REPORT:
@@ -145,6 +147,12 @@ class IngestService:
         if result.outcome is BundleOutcome.NOT_REQUESTED:
             raise HttpError(409, f"the server did not ask for the bundle of report {report_id}")
         return 201 if result.outcome is BundleOutcome.STORED else 200
+
+
+def _packages(members: tuple[BundleFile, ...]) -> tuple[PackageVersion, ...]:
+    """The Python packages of the bundle's ``modules.json`` (none when absent or damaged)."""
+    found = next((m for m in members if m.name.casefold() == MODULES_FILE_NAME), None)
+    return () if found is None else package_versions(found.data)
 
 
 def _report_id(text: str) -> str:

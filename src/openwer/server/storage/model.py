@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from openwer.errors import InvalidArgumentError
+from openwer.formats.modules_manifest import PackageVersion
 from openwer.formats.protocol import Stage1Request, Stage1Response
 from openwer.types import DumpType
 
@@ -184,7 +185,11 @@ class ReportFile:
 
 @dataclass(frozen=True, slots=True)
 class BundleUpload:
-    """A stage 2 bundle the blob store has written under ``blob_key``."""
+    """A stage 2 bundle the blob store has written under ``blob_key``.
+
+    ``packages`` are the Python packages its ``modules.json`` names (indexed for the
+    dashboard's distributions when the bundle is recorded).
+    """
 
     product_id: int
     report_id: str
@@ -192,6 +197,7 @@ class BundleUpload:
     size: int
     files: tuple[ReportFile, ...] = ()
     received_at: datetime | None = None
+    packages: tuple[PackageVersion, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

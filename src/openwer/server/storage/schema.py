@@ -21,6 +21,14 @@ own definition) and report UUIDs are what the API shows.
                    bundle_key, bundle_size, bundle_received_at, answer (JSON: replayed on repeat)
     report_files   report_id, name, size
     solutions      id, product_id, bucket_pk or pattern, message, url, created_at
+    users          id, name, password_hash (argon2 PHC string), all_products, created_at,
+                   password_changed_at (dashboard sign-in; see storage/users.py)
+    user_products  user_id, product_id (the products of a user whose all_products is false)
+    dashboard_sessions  token_hash (SHA-256 of the cookie's token), user_id, created_at,
+                   expires_at
+    report_packages  report_id, name, version, product_id, origin_bucket_pk, received_at:
+                   the distributions (Python packages) a stored bundle's modules.json names,
+                   indexed at stage 2 so the dashboard's distribution is a query
 
 Timestamps are timezone-aware UTC in Python (``timestamptz`` on PostgreSQL, UTC text on SQLite).
 """
@@ -57,12 +65,16 @@ __all__ = [
     "admin_tokens",
     "bucket_hits",
     "buckets",
+    "dashboard_sessions",
     "ingest_keys",
     "metadata",
     "products",
     "report_files",
+    "report_packages",
     "reports",
     "solutions",
+    "user_products",
+    "users",
 ]
 
 NAMING_CONVENTION = {
@@ -163,6 +175,8 @@ bucket_hits = Table(
     Column("hits", BigInteger, nullable=False),
     Column("bundles", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("bucket_pk", "day"),
+    # The dashboard ranks every bucket by its hits within a range of days: one covering scan.
+    Index(None, "day", "bucket_pk", "hits"),
 )
 
 reports = Table(
@@ -188,6 +202,11 @@ reports = Table(
     Column("answer", JSON, nullable=False),
     Index(None, "bucket_pk", "received_at"),
     Index(None, "bundle_state", "bundle_received_at"),
+    # Dashboard reads that must not visit table rows (a bucket may hold 100,000 reports): a
+    # bucket's versions and OS, its newest stored bundle; a product's recent reports (the
+    # baseline) and its buckets by version or OS within a range of days.
+    Index(None, "bucket_pk", "received_at", "app_version", "os", "bundle_state"),
+    Index(None, "product_id", "received_at", "app_version", "os", "bucket_pk"),
 )
 
 report_files = Table(
@@ -210,4 +229,58 @@ solutions = Table(
     Column("url", String(2048), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("(bucket_pk IS NULL) <> (pattern IS NULL)", name="one_target"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("all_products", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_changed_at", UtcDateTime, nullable=False),
+)
+
+user_products = Table(
+    "user_products",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=False, index=True),
+    PrimaryKeyConstraint("user_id", "product_id"),
+)
+
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+report_packages = Table(
+    "report_packages",
+    metadata,
+    # No foreign key to reports on purpose: retention may delete reports, and a package row
+    # left behind only weighs on a distribution, never blocks a deletion.
+    Column("report_id", String(36), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+    # The bucket of the report's own signature: it never changes, and a merged bucket's
+    # packages are found through the buckets merged into it.
+    Column("origin_bucket_pk", Integer, ForeignKey("buckets.id"), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("report_id", "name"),
+    Index("ix_report_packages_origin_bucket", "origin_bucket_pk", "name", "version", "report_id"),
+    Index(
+        "ix_report_packages_product_recent",
+        "product_id",
+        "received_at",
+        "name",
+        "version",
+        "report_id",
+        "origin_bucket_pk",
+    ),
 )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from openwer.errors import InvalidArgumentError
 from openwer.server.storage.model import (
@@ -23,7 +23,7 @@ from openwer.server.storage.model import (
     PrunedBundle,
     canonical_report_id,
 )
-from openwer.server.storage.schema import buckets, report_files, reports
+from openwer.server.storage.schema import buckets, report_files, report_packages, reports
 
 __all__ = ["prune_bundles", "record_bundles"]
 
@@ -33,65 +33,101 @@ def record_bundles(
 ) -> list[BundleResult]:
     """Record stored bundles in one transaction; idempotent (see :class:`BundleOutcome`).
 
-    Reports are locked in id order and bucket counters updated at the end in bucket order (the
-    lock order of ingest), so concurrent servers do not deadlock; a report listed twice is
-    stored by its first upload and answered ``ALREADY_STORED`` for the second.
+    Set-based, so a group commit of many bundles costs a handful of statements: the reports are
+    read and locked in one query (id order, then bucket counters in bucket order: the lock order
+    of ingest, so concurrent servers do not deadlock), then updated and their files and packages
+    inserted with one ``executemany`` each. A report listed twice is stored by its first upload
+    and answered ``ALREADY_STORED`` for the second.
     """
-    results: dict[int, BundleResult] = {}
+    ids = [canonical_report_id(upload.report_id) for upload in uploads]
+    rows = {
+        row["report_id"]: row
+        for row in conn.execute(
+            select(
+                reports.c.report_id,
+                reports.c.product_id,
+                reports.c.bucket_pk,
+                reports.c.origin_bucket_pk,
+                reports.c.bundle_state,
+                reports.c.bundle_key,
+            )
+            .where(reports.c.report_id.in_(sorted(set(ids))))
+            .order_by(reports.c.report_id)
+            .with_for_update()
+        ).mappings()
+    }
+    results: list[BundleResult] = []
+    stored: dict[str, str] = {}  # report id -> key stored by this batch
     collected: Counter[int] = Counter()
-    order = sorted(range(len(uploads)), key=lambda i: canonical_report_id(uploads[i].report_id))
-    for index in order:
-        upload = uploads[index]
-        results[index], bucket_pk = _record_one(conn, upload, now)
-        if bucket_pk is not None:
-            collected[bucket_pk] += 1
+    updates: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
+    packages: list[dict[str, Any]] = []
+    for report_id, upload in zip(ids, uploads, strict=True):
+        row = rows.get(report_id)
+        if row is None or row["product_id"] != upload.product_id:
+            results.append(BundleResult(BundleOutcome.UNKNOWN_REPORT, None))
+            continue
+        state = BundleState(row["bundle_state"])
+        if report_id in stored:
+            results.append(BundleResult(BundleOutcome.ALREADY_STORED, stored[report_id]))
+            continue
+        if state is BundleState.NONE:
+            results.append(BundleResult(BundleOutcome.NOT_REQUESTED, None))
+            continue
+        if state is not BundleState.WANTED:
+            results.append(BundleResult(BundleOutcome.ALREADY_STORED, row["bundle_key"]))
+            continue
+        received = upload.received_at or now
+        results.append(BundleResult(BundleOutcome.STORED, upload.blob_key))
+        stored[report_id] = upload.blob_key
+        collected[row["bucket_pk"]] += 1
+        updates.append(
+            {
+                "r_id": report_id,
+                "r_key": upload.blob_key,
+                "r_size": upload.size,
+                "r_received": received,
+            }
+        )
+        files.extend({"report_id": report_id, "name": f.name, "size": f.size} for f in upload.files)
+        # indexed now so the dashboard's distributions are a query
+        versions = {p.name: p.version for p in upload.packages}
+        packages.extend(
+            {
+                "report_id": report_id,
+                "product_id": upload.product_id,
+                "origin_bucket_pk": row["origin_bucket_pk"],
+                "received_at": received,
+                "name": name,
+                "version": version,
+            }
+            for name, version in versions.items()
+        )
+    if updates:
+        conn.execute(_STORE_BUNDLE, updates)
+    if files:
+        conn.execute(report_files.insert(), files)
+    if packages:
+        conn.execute(report_packages.insert(), packages)
     for bucket_pk in sorted(collected):
         conn.execute(
             update(buckets)
             .where(buckets.c.id == bucket_pk)
             .values(bundles_collected=buckets.c.bundles_collected + collected[bucket_pk])
         )
-    return [results[index] for index in range(len(uploads))]
+    return results
 
 
-def _record_one(
-    conn: Connection, upload: BundleUpload, now: datetime
-) -> tuple[BundleResult, int | None]:
-    report_id = canonical_report_id(upload.report_id)
-    query = (
-        select(
-            reports.c.product_id,
-            reports.c.bucket_pk,
-            reports.c.bundle_state,
-            reports.c.bundle_key,
-        )
-        .where(reports.c.report_id == report_id)
-        .with_for_update()
+_STORE_BUNDLE = (
+    update(reports)
+    .where(reports.c.report_id == bindparam("r_id"))
+    .values(
+        bundle_state=BundleState.STORED.value,
+        bundle_key=bindparam("r_key"),
+        bundle_size=bindparam("r_size"),
+        bundle_received_at=bindparam("r_received"),
     )
-    row = conn.execute(query).mappings().first()
-    if row is None or row["product_id"] != upload.product_id:
-        return BundleResult(BundleOutcome.UNKNOWN_REPORT, None), None
-    state = BundleState(row["bundle_state"])
-    if state is BundleState.NONE:
-        return BundleResult(BundleOutcome.NOT_REQUESTED, None), None
-    if state is not BundleState.WANTED:
-        return BundleResult(BundleOutcome.ALREADY_STORED, row["bundle_key"]), None
-    conn.execute(
-        update(reports)
-        .where(reports.c.report_id == report_id)
-        .values(
-            bundle_state=BundleState.STORED.value,
-            bundle_key=upload.blob_key,
-            bundle_size=upload.size,
-            bundle_received_at=upload.received_at or now,
-        )
-    )
-    if upload.files:
-        conn.execute(
-            report_files.insert(),
-            [{"report_id": report_id, "name": f.name, "size": f.size} for f in upload.files],
-        )
-    return BundleResult(BundleOutcome.STORED, upload.blob_key), row["bucket_pk"]
+)
 
 
 def prune_bundles(

@@ -61,6 +61,17 @@ class SqlRepository:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._tx.dialect
 
+    @property
+    def transactions(self) -> Transactions:
+        """The transaction runner, for storage parts with tables of their own that share these
+        engines (``SqlUserRepository``, ``SqlDashboardReads``)."""
+        return self._tx
+
+    @property
+    def clock(self) -> Clock:
+        """The time source this repository stamps rows with."""
+        return self._clock
+
     # -- ingest ---------------------------------------------------------------------------
 
     def ingest_stage1(self, items: Sequence[Stage1Item]) -> list[Stage1Outcome]:
