@@ -186,6 +186,24 @@ def test_threads_json_lists_every_thread() -> None:
     assert dict(report.content().extra)["ThreadName"] == "sample-worker"
 
 
+def test_threads_json_leaves_out_openwers_own_threads() -> None:
+    """A waiting ``openwer-…`` worker (upload, warm-up, watchdog) is machinery, not the
+    program: it is not listed; the same worker is listed when it is the one that crashed."""
+    release = threading.Event()
+    own = threading.Thread(target=release.wait, args=(10,), name="openwer-upload", daemon=True)
+    own.start()
+    try:
+        plain = _build(raised(lambda: first_bug({})))
+        crashed = _build(raised(lambda: first_bug({})), kind=ExceptionKind.THREAD, thread=own)
+    finally:
+        release.set()
+        own.join()
+    names = [t["name"] for t in json.loads(_files(plain)[THREADS_FILE])["threads"]]
+    assert "openwer-upload" not in names
+    listed = json.loads(_files(crashed)[THREADS_FILE])["threads"]
+    assert [t["crashed"] for t in listed if t["name"] == "openwer-upload"] == [True]
+
+
 def test_anonymous_files_have_no_paths_or_addresses(tmp_path: Path) -> None:
     """stack.json and threads.json in-process: nothing absolute, no 0x… values."""
     files = _files(_build(raised(lambda: recurse(30))))

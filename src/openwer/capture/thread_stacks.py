@@ -5,7 +5,8 @@ no locals, no thread idents (a pthread ident is an address), so the file is anon
 are listed main thread first, then in the order :mod:`threading` knows them, then threads
 started outside :mod:`threading`. Each says whether it is the thread doing the capture
 (``current``; its innermost ``openwer.*`` frames, the capture machinery itself, are left out) and
-whether it is the one that crashed (``crashed``).
+whether it is the one that crashed (``crashed``). openwer's own threads (named ``openwer-…``)
+are left out unless they are the capturing or the crashed one.
 
 Bounded: at most :data:`MAX_THREADS` threads and :data:`MAX_FRAMES_PER_THREAD` frames each (the
 20 outermost and the innermost rest). Reads ``sys._current_frames()``, which CPython makes safe
@@ -35,6 +36,7 @@ MAX_THREADS = 100
 MAX_FRAMES_PER_THREAD = 200
 _MAX_NAME = 100
 _OWN_PREFIX = "openwer."
+_OWN_THREAD_PREFIX = "openwer-"
 
 
 def _trim_capture_frames(
@@ -47,6 +49,10 @@ def _trim_capture_frames(
             break
         end -= 1
     return entries[:end]
+
+
+def _is_own(thread: threading.Thread | None) -> bool:
+    return thread is not None and thread.name.startswith(_OWN_THREAD_PREFIX)
 
 
 def thread_stacks_document(
@@ -76,6 +82,8 @@ def thread_stacks_document(
         if len(threads) >= MAX_THREADS:
             continue
         thread = known.get(ident)
+        if _is_own(thread) and ident not in (current_ident, crashed_ident):
+            continue  # openwer's own workers (upload, warm-up, watchdog) are not the program's
         try:
             entries = stack_entries(frames_by_ident[ident])
             if ident == current_ident:
