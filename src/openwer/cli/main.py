@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from openwer.cli.analyze_command import analyze
 from openwer.cli.bucket_commands import buckets
 from openwer.cli.config_commands import config, exclude
 from openwer.cli.report_commands import reports, store
@@ -54,6 +55,7 @@ def cli() -> None:
 for _command in (reports, store, config, exclude, run, serve, products, tokens, prune_bundles):
     cli.add_command(_command)
 cli.add_command(buckets)
+cli.add_command(analyze)
 cli.add_command(solutions)
 cli.add_command(users)
 reports.add_command(upload_reports)
