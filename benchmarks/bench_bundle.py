@@ -36,20 +36,17 @@ import argparse
 import base64
 import codecs
 import json
-import os
 import random
 import secrets
-import signal
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import httpx
 
 from bugsink_reference import THREADS, WORKERS, BugsinkServer, ensure_bugsink
+from http_benchmark_run import benchmark_parser, run_benchmark
 from openwer.formats.cab_bundle import build_bundle
 from openwer.server.blobs import LocalBlobStore
 from openwer.server.storage import DataPolicy
@@ -372,16 +369,9 @@ def report_bugsink(result: BugsinkResult) -> None:
         loud(f"Bugsink digested {result.digested:,} of {result.accepted:,} accepted events")
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> int:
     """Run openwer, then Bugsink; print the figures and a SUMMARY line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--seconds", type=int, default=int(os.environ.get("OPENWER_BENCH_SECONDS", "30"))
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument(
         "--connections", type=int, default=8, help="wrk threads = connections (both servers)"
     )
@@ -389,7 +379,6 @@ def main() -> int:
     parser.add_argument("--bugsink-digest", choices=["snappea", "eager"], default="snappea")
     args = parser.parse_args()
     require_wrk()
-    signal.signal(signal.SIGTERM, _interrupt)  # clean up (finally blocks) on SIGTERM too
     payload = make_payload()
     with tempfile.TemporaryDirectory(prefix="openwer-bench-") as name:
         folder = Path(name)
@@ -424,8 +413,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KeyboardInterrupt:
-        print("interrupted: servers stopped, temporary data removed", file=sys.stderr)
-        raise SystemExit(130) from None
+    run_benchmark(main)

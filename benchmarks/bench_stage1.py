@@ -34,16 +34,13 @@ measured side by side and is the steadier figure.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
-import signal
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
+from http_benchmark_run import benchmark_parser, run_benchmark
 from process_sampling import ProcessSampler, cpu_seconds
 from served_openwer import OpenwerServer, postgres_database, provision, stored_hits
 from wrk_load import WrkRun, loud, require_wrk, run_wrk
@@ -183,22 +180,14 @@ def _summary(result: BackendResult) -> str:
     )
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> int:
     """Run the benchmark on SQLite, then PostgreSQL; print the figures and a SUMMARY line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--seconds", type=int, default=int(os.environ.get("OPENWER_BENCH_SECONDS", "30"))
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=128, help="wrk connections")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     require_wrk()
-    signal.signal(signal.SIGTERM, _interrupt)  # clean up (finally blocks) on SIGTERM too
     results: list[BackendResult] = []
     with tempfile.TemporaryDirectory(prefix="openwer-bench-") as folder:
         results.append(run_backend("SQLite", None, Path(folder) / "sqlite", args))
@@ -217,8 +206,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KeyboardInterrupt:
-        print("interrupted: servers stopped, temporary data removed", file=sys.stderr)
-        raise SystemExit(130) from None
+    run_benchmark(main)

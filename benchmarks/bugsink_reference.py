@@ -31,6 +31,7 @@ from types import TracebackType
 import httpx
 
 from served_openwer import free_port
+from server_readiness import wait_until_answering
 
 __all__ = ["VENV", "BugsinkServer", "ensure_bugsink"]
 
@@ -186,18 +187,16 @@ class BugsinkServer:
             raise
         return self
 
+    def _dead(self) -> list[object]:
+        return [p.args for p in self._processes if p.poll() is not None]
+
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/", timeout=2).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            dead = [p.args for p in self._processes if p.poll() is not None]
-            if dead or time.monotonic() > deadline:
-                raise RuntimeError(f"bugsink did not start ({dead}):\n{self.log_tail()}")
-            time.sleep(0.1)
+        if not wait_until_answering(
+            lambda: httpx.get(f"{self.url}/", timeout=2).status_code < 500,
+            lambda: bool(self._dead()),
+            interval=0.1,
+        ):
+            raise RuntimeError(f"bugsink did not start ({self._dead()}):\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of gunicorn's and snappea's logs."""

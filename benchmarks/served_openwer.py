@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from types import TracebackType
 import httpx
 
 from openwer.server.storage import DataPolicy, open_repository
+from server_readiness import wait_until_answering
 
 __all__ = [
     "Credentials",
@@ -109,17 +109,14 @@ class OpenwerServer:
         return self
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).is_success:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert self._process is not None
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"openwer serve did not start:\n{self.log_tail()}")
-            time.sleep(0.05)
+        process = self._process
+        assert process is not None
+        if not wait_until_answering(
+            lambda: httpx.get(f"{self.url}/healthz", timeout=1).is_success,
+            lambda: process.poll() is not None,
+            interval=0.05,
+        ):
+            raise RuntimeError(f"openwer serve did not start:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines of the server's log."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,13 @@ class Seeded:
     def args(self) -> list[str]:
         """The ``--data-dir`` option for this folder."""
         return ["--data-dir", str(self.data_dir)]
+
+    def run_json(self, *args: str) -> object:
+        """``openwer ARGS --data-dir … --json`` on this folder: its output, parsed (it must
+        succeed and print nothing on stderr)."""
+        code, out, err = run(*args, *self.args(), "--json")
+        assert (code, err) == (0, ""), err
+        return json.loads(out)
 
 
 def seed(data_dir: Path) -> Seeded:

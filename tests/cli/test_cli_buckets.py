@@ -22,12 +22,6 @@ def seeded(tmp_path: Path) -> Seeded:
     return seed(tmp_path / "server")
 
 
-def _json(seeded: Seeded, *args: str) -> object:
-    code, out, err = run(*args, *seeded.args(), "--json")
-    assert (code, err) == (0, ""), err
-    return json.loads(out)
-
-
 def test_empty_data_folder(tmp_path: Path, openwer_home: Path) -> None:
     """On a folder that does not exist yet (and on the default one) the listing is empty."""
     empty = tmp_path / "nothing-yet"
@@ -51,7 +45,7 @@ def test_list_as_table_and_json(seeded: Seeded) -> None:
     assert lines[1].split()[:4] == [seeded.parse, "app", "3", "new"]
     assert "PythonUnhandledException | app | 1.0 | parse" in lines[1]
     assert len(lines) == 5
-    page = _json(seeded, "buckets", "list", "--product", "app")
+    page = seeded.run_json("buckets", "list", "--product", "app")
     assert isinstance(page, dict)
     assert page["total"] == 2
     first = page["buckets"][0]
@@ -62,7 +56,7 @@ def test_list_as_table_and_json(seeded: Seeded) -> None:
         3,
     )
     assert {"signature", "status", "fixed_in_version", "merged_into", "last_seen"} <= set(first)
-    limited = _json(seeded, "buckets", "list", "--limit", "1")
+    limited = seeded.run_json("buckets", "list", "--limit", "1")
     assert isinstance(limited, dict)
     assert (limited["total"], len(limited["buckets"])) == (4, 1)
     code, out, _ = run("buckets", "list", "--limit", "1", *seeded.args())
@@ -77,7 +71,7 @@ def test_show(seeded: Seeded) -> None:
     assert "P2  Function" in out
     assert "data request    none" in out
     assert "VERSION  REPORTS" in out
-    detail = _json(seeded, "buckets", "show", seeded.parse, "--product", "other")
+    detail = seeded.run_json("buckets", "show", seeded.parse, "--product", "other")
     assert isinstance(detail, dict)
     assert (detail["product"], detail["hits"]) == ("other", 1)
     assert {"hits_per_day", "versions", "os", "sample_reports", "solution", "merged_from"} <= set(
@@ -93,22 +87,22 @@ def test_show(seeded: Seeded) -> None:
 def test_resolve_regress_ignore_reopen(seeded: Seeded) -> None:
     """resolve --fixed-in, then a hit from a newer version regresses the bucket; ignore and
     reopen change the status."""
-    resolved = _json(seeded, "buckets", "resolve", seeded.parse, "--fixed-in", "2.0")
+    resolved = seeded.run_json("buckets", "resolve", seeded.parse, "--fixed-in", "2.0")
     assert isinstance(resolved, dict)
     assert (resolved["status"], resolved["fixed_in_version"]) == ("resolved", "2.0")
     ingest(seeded.data_dir, "app", report("parse", app_version="1.9"))
-    shown = _json(seeded, "buckets", "show", seeded.parse)
+    shown = seeded.run_json("buckets", "show", seeded.parse)
     assert isinstance(shown, dict)
     assert shown["status"] == "resolved"
     ingest(seeded.data_dir, "app", report("parse", app_version="2.0.1"))
-    shown = _json(seeded, "buckets", "show", seeded.parse)
+    shown = seeded.run_json("buckets", "show", seeded.parse)
     assert isinstance(shown, dict)
     assert shown["status"] == "regressed"
     code, out, _ = run("buckets", "ignore", seeded.parse, *seeded.args())
     assert (code, out) == (0, f"bucket {seeded.parse} (app): ignored\n")
     code, out, _ = run("buckets", "reopen", seeded.parse, *seeded.args())
     assert (code, out) == (0, f"bucket {seeded.parse} (app): new\n")
-    other = _json(seeded, "buckets", "show", seeded.parse, "--product", "other")
+    other = seeded.run_json("buckets", "show", seeded.parse, "--product", "other")
     assert isinstance(other, dict)
     assert other["status"] == "new"
 
@@ -117,7 +111,7 @@ def test_merge(seeded: Seeded) -> None:
     """merge moves the hits; the merged bucket refuses changes; bad merges exit 1."""
     code, out, _ = run("buckets", "merge", seeded.lookup, seeded.parse, *seeded.args())
     assert (code, out) == (0, f"merged {seeded.lookup} into {seeded.parse} (4 hits)\n")
-    page = _json(seeded, "buckets", "list", "--product", "app")
+    page = seeded.run_json("buckets", "list", "--product", "app")
     assert isinstance(page, dict)
     assert [(b["id"], b["hits"]) for b in page["buckets"]] == [(seeded.parse, 4)]
     for args in (
@@ -138,8 +132,8 @@ def test_merge(seeded: Seeded) -> None:
 def test_request_data_is_honoured_exactly(seeded: Seeded) -> None:
     """request-data --count 2 --dump-type heap: the next two hits are asked for a heap dump
     (explicitly), the third is not; the other product's bucket is untouched."""
-    body = _json(
-        seeded, "buckets", "request-data", seeded.parse, "--count", "2", "--dump-type", "heap"
+    body = seeded.run_json(
+        "buckets", "request-data", seeded.parse, "--count", "2", "--dump-type", "heap"
     )
     assert body == {
         "bucket_id": seeded.parse,
@@ -154,7 +148,7 @@ def test_request_data_is_honoured_exactly(seeded: Seeded) -> None:
         (3, True),
     ]
     assert wanted[2] is None  # hit 6: past the policy's first 5, not a 1-in-100
-    shown = _json(seeded, "buckets", "show", seeded.parse, "--product", "app")
+    shown = seeded.run_json("buckets", "show", seeded.parse, "--product", "app")
     assert isinstance(shown, dict)
     assert shown["data_requests"]["explicit_remaining"] == 0
     code, out, _ = run(
@@ -184,7 +178,7 @@ def test_request_data_usage_errors_exit_2(seeded: Seeded, args: list[str]) -> No
     """Counts out of range, unknown dump types, --count with --cancel or neither: exit 2."""
     code, _, err = run("buckets", "request-data", seeded.parse, *args, *seeded.args())
     assert code == 2, err
-    shown = _json(seeded, "buckets", "show", seeded.parse)
+    shown = seeded.run_json("buckets", "show", seeded.parse)
     assert isinstance(shown, dict)
     assert shown["data_requests"]["explicit_remaining"] == 0
 

@@ -3,7 +3,6 @@ and what stage 1 answers afterwards."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 
@@ -24,12 +23,6 @@ def seeded(tmp_path: Path) -> Seeded:
     return seed(tmp_path / "server")
 
 
-def _json(seeded: Seeded, *args: str) -> object:
-    code, out, err = run(*args, *seeded.args(), "--json")
-    assert (code, err) == (0, ""), err
-    return json.loads(out)
-
-
 def test_empty_data_folder(tmp_path: Path) -> None:
     """On a folder that does not exist yet there are no solutions."""
     empty = ["--data-dir", str(tmp_path / "nothing-yet")]
@@ -42,9 +35,7 @@ def test_empty_data_folder(tmp_path: Path) -> None:
 def test_pattern_solution_is_answered(seeded: Seeded) -> None:
     """A pattern limited to one event type: stage 1 of a matching report carries it; another
     event type or function does not."""
-    added = _json(
-        seeded,
-        "solutions", "add", "--product", "app", "--pattern", PATTERN,
+    added = seeded.run_json("solutions", "add", "--product", "app", "--pattern", PATTERN,
         "--event-type", "PythonUnhandledException", "--message", "Fixed in 1.1",
         "--url", "https://example.invalid/kb/1",
     )  # fmt: skip
@@ -71,8 +62,8 @@ def test_pattern_solution_is_answered(seeded: Seeded) -> None:
         None,
     ]
     assert ingest(seeded.data_dir, "other", report("parse"))[0].solution is None
-    assert _json(seeded, "solutions", "list") == [added]
-    assert _json(seeded, "solutions", "list", "--product", "other") == []
+    assert seeded.run_json("solutions", "list") == [added]
+    assert seeded.run_json("solutions", "list", "--product", "other") == []
     code, out, _ = run("solutions", "list", *seeded.args())
     assert code == 0
     header, row = out.splitlines()
@@ -94,14 +85,16 @@ def test_bucket_solution_update_and_remove(seeded: Seeded) -> None:
     answer = ingest(seeded.data_dir, "app", report("lookup"))[0]
     assert answer.solution is not None
     assert (answer.solution.message, answer.solution.url) == ("Rebuild the index", None)
-    updated = _json(seeded, "solutions", "update", solution_id, "--url", "http://e.invalid/1")
+    updated = seeded.run_json("solutions", "update", solution_id, "--url", "http://e.invalid/1")
     assert isinstance(updated, dict)
     assert (updated["message"], updated["url"], updated["bucket_id"]) == (
         "Rebuild the index",
         "http://e.invalid/1",
         seeded.lookup,
     )
-    updated = _json(seeded, "solutions", "update", solution_id, "--message", "Reindex", "--no-url")
+    updated = seeded.run_json(
+        "solutions", "update", solution_id, "--message", "Reindex", "--no-url"
+    )
     assert isinstance(updated, dict)
     assert (updated["message"], updated["url"]) == ("Reindex", None)
     assert run("solutions", "remove", solution_id, *seeded.args()) == (
@@ -139,7 +132,7 @@ def test_bad_solutions_exit_1(seeded: Seeded, args: list[str]) -> None:
     assert code == 1, err
     assert err.startswith("openwer: error: "), err
     assert err.count("\n") == 1, err
-    assert _json(seeded, "solutions", "list") == []
+    assert seeded.run_json("solutions", "list") == []
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
-"""Child-process mains for the multi-process blob store tests (run under the ``spawn`` context)."""
+"""Child-process mains for the multi-process blob store tests (run under the ``spawn`` context),
+and :func:`run_race`, the parent side of the race the local and the S3 store tests both run."""
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -13,13 +15,17 @@ from s3_server_process import S3Endpoint, open_s3_store
 from openwer.server.blobs import BlobStore, LocalBlobStore
 
 __all__ = [
+    "WORKERS",
     "RaceSpec",
     "kill_payload",
     "open_race_store",
     "race_main",
     "race_payload",
+    "run_race",
     "writer_main",
 ]
+
+WORKERS = 3  # processes in a race
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,27 @@ def race_main(spec: RaceSpec, worker: int, barrier: Barrier, results: Any) -> No
         results.put((worker, answers))
     finally:
         store.close()
+
+
+def run_race(spec: RaceSpec) -> dict[int, dict[str, int]]:
+    """Run WORKERS race_main processes on ``spec``; return each worker's answered sizes."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(WORKERS)
+    results: Any = context.Queue()
+    workers = [
+        context.Process(target=race_main, args=(spec, worker, barrier, results))
+        for worker in range(WORKERS)
+    ]
+    for process in workers:
+        process.start()
+    answers = {}
+    for _ in workers:
+        worker, sizes = results.get(timeout=60)
+        answers[worker] = dict(sizes)
+    for process in workers:
+        process.join(30)
+        assert process.exitcode == 0
+    return answers
 
 
 def kill_payload(index: int) -> bytes:

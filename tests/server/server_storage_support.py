@@ -1,8 +1,13 @@
-"""Helpers of the server storage tests: stage 1 requests, a settable clock, PostgreSQL databases.
+"""Helpers of the server storage tests: stage 1 requests, a settable clock, PostgreSQL databases,
+and the repositories of every backend.
 
 PostgreSQL tests use the real server on 127.0.0.1:5432 (trust auth, user postgres): each test
 session creates a fresh database ``openwer_test_<random>`` and drops it at the end. When the
 server is down, :func:`postgres_available` tries to start the cluster once.
+
+Test modules keep their fixtures (scope and params stay visible where they are used) and build
+them with :func:`migrated_postgres_url` and :func:`backend_repository`: a fixture imported from
+here would look unused to the linters, and a conftest per folder would break mypy's module names.
 """
 
 from __future__ import annotations
@@ -15,8 +20,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from openwer.formats.protocol import SignatureParameter, Stage1Request
-from openwer.server.storage import MemoryRepository, Repository, open_repository
+from openwer.server.storage import (
+    MemoryRepository,
+    Repository,
+    SqlRepository,
+    migrate_storage,
+    open_repository,
+)
 from openwer.types import ConsentLevel
 
 __all__ = [
@@ -24,8 +37,11 @@ __all__ = [
     "BASE_TIME",
     "PG_SERVER",
     "FakeClock",
+    "backend_repository",
     "fresh_postgres_database",
+    "migrated_postgres_url",
     "open_backend",
+    "open_sql_backend",
     "postgres_available",
     "report_id",
     "stage1",
@@ -129,6 +145,17 @@ def fresh_postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def migrated_postgres_url() -> Iterator[str]:
+    """The body of a module's ``pg_url`` fixture: a fresh migrated PostgreSQL database, dropped
+    afterwards (skips the tests that use it when PostgreSQL cannot be reached)."""
+    reason = postgres_available()
+    if reason is not None:
+        pytest.skip(reason)
+    with fresh_postgres_database() as url:
+        migrate_storage(url)
+        yield url
+
+
 def truncate_postgres(url: str) -> None:
     """Empty every storage table (ids restart), keeping the schema."""
     import psycopg
@@ -143,8 +170,28 @@ def open_backend(
     """A fresh, empty repository of ``kind`` (one of :data:`BACKENDS`)."""
     if kind == "memory":
         return MemoryRepository(clock=clock)
+    return open_sql_backend(kind, tmp_path, clock, pg_url)
+
+
+def open_sql_backend(
+    kind: str, tmp_path: Path, clock: FakeClock, pg_url: Callable[[], str]
+) -> SqlRepository:
+    """A fresh, empty SQL repository: ``kind`` is ``"sqlite"`` or ``"postgresql"`` (the
+    database ``pg_url()``, emptied)."""
     if kind == "sqlite":
         return open_repository("sqlite:///storage.sqlite3", tmp_path, clock=clock)
     url = pg_url()
     truncate_postgres(url)
     return open_repository(url, clock=clock, run_migrations=False)
+
+
+def backend_repository(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> Iterator[Repository]:
+    """The body of a ``repo`` fixture parametrized over :data:`BACKENDS`: the backend
+    ``request.param``, empty, closed afterwards (PostgreSQL from the module's ``pg_url``)."""
+    repository = open_backend(
+        request.param, tmp_path, clock, lambda: request.getfixturevalue("pg_url")
+    )
+    yield repository
+    repository.close()

@@ -9,13 +9,7 @@ from typing import Any
 
 import pytest
 from dashboard_support import python_request
-from server_storage_support import (
-    BASE_TIME,
-    FakeClock,
-    fresh_postgres_database,
-    postgres_available,
-    truncate_postgres,
-)
+from server_storage_support import BASE_TIME, FakeClock, migrated_postgres_url, open_sql_backend
 
 from openwer.errors import NotFoundError
 from openwer.formats.modules_manifest import PackageVersion
@@ -28,8 +22,6 @@ from openwer.server.storage import (
     Scope,
     SqlRepository,
     Stage1Item,
-    migrate_storage,
-    open_repository,
 )
 from openwer.server.storage.dashboard_model import BucketListQuery, BucketListSort
 from openwer.server.storage.sql_dashboard import SqlDashboardReads
@@ -42,24 +34,16 @@ ADMIN = Scope.everything()
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A fresh migrated PostgreSQL database for this module."""
-    reason = postgres_available()
-    if reason is not None:
-        pytest.skip(reason)
-    with fresh_postgres_database() as url:
-        migrate_storage(url)
-        yield url
+    yield from migrated_postgres_url()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlRepository]:
     """An empty SQL repository whose clock stands at DAY2, noon."""
     clock = FakeClock(BASE_TIME + timedelta(days=2))
-    if request.param == "sqlite":
-        repository = open_repository("sqlite:///reads.sqlite3", tmp_path, clock=clock)
-    else:
-        url = request.getfixturevalue("pg_url")
-        truncate_postgres(url)
-        repository = open_repository(url, clock=clock, run_migrations=False)
+    repository = open_sql_backend(
+        request.param, tmp_path, clock, lambda: request.getfixturevalue("pg_url")
+    )
     yield repository
     repository.close()
 

@@ -7,16 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from server_storage_support import (
-    FakeClock,
-    fresh_postgres_database,
-    postgres_available,
-    truncate_postgres,
-)
+from server_storage_support import FakeClock, migrated_postgres_url, open_sql_backend
 
 from openwer.errors import InvalidArgumentError, NotFoundError
 from openwer.server.dashboard.passwords import hash_password
-from openwer.server.storage import Repository, Scope, migrate_storage, open_repository
+from openwer.server.storage import Repository, Scope, open_repository
 from openwer.server.storage.memory import MemoryRepository
 from openwer.server.storage.memory_users import MemoryUserRepository
 from openwer.server.storage.sql_users import SqlUserRepository
@@ -29,12 +24,7 @@ DAY = timedelta(days=1)
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A fresh migrated PostgreSQL database for this module."""
-    reason = postgres_available()
-    if reason is not None:
-        pytest.skip(reason)
-    with fresh_postgres_database() as url:
-        migrate_storage(url)
-        yield url
+    yield from migrated_postgres_url()
 
 
 @pytest.fixture
@@ -56,12 +46,9 @@ def stores(
         known = lambda pid: any(p.id == pid for p in memory.list_products(Scope.everything()))  # noqa: E731
         users = MemoryUserRepository(clock, product_exists=known)
     else:
-        if request.param == "sqlite":
-            sql = open_repository("sqlite:///users.sqlite3", tmp_path, clock=clock)
-        else:
-            url = request.getfixturevalue("pg_url")
-            truncate_postgres(url)
-            sql = open_repository(url, clock=clock, run_migrations=False)
+        sql = open_sql_backend(
+            request.param, tmp_path, clock, lambda: request.getfixturevalue("pg_url")
+        )
         repository = sql
         users = SqlUserRepository(sql.transactions, clock)
     repository.create_product("a")

@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from blob_store_workers import RaceSpec, kill_payload, race_main, race_payload, writer_main
+from blob_store_workers import WORKERS, RaceSpec, kill_payload, race_payload, run_race, writer_main
 
 from openwer.errors import AccessDeniedError, StoreError
 from openwer.server.blobs import LocalBlobStore
 from openwer.server.blobs.local_layout import HEADER_SIZE, blob_path, decode_header
 from openwer.server.blobs.local_store import STALE_TEMP_SECONDS
-
-WORKERS = 3
 
 
 def files_under(root: Path) -> list[Path]:
@@ -114,27 +112,6 @@ def test_two_processes_racing_on_keys_agree_on_one_winner(tmp_path: Path) -> Non
         writers = [w for w in range(WORKERS) if race_payload(w, key) == stored]
         assert len(writers) == 1, key
         assert {sizes[key] for sizes in answers.values()} == {len(stored)}, key
-
-
-def run_race(spec: RaceSpec) -> dict[int, dict[str, int]]:
-    """Run WORKERS race_main processes on ``spec``; return each worker's answered sizes."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results: Any = context.Queue()
-    workers = [
-        context.Process(target=race_main, args=(spec, worker, barrier, results))
-        for worker in range(WORKERS)
-    ]
-    for process in workers:
-        process.start()
-    answers = {}
-    for _ in workers:
-        worker, sizes = results.get(timeout=60)
-        answers[worker] = dict(sizes)
-    for process in workers:
-        process.join(30)
-        assert process.exitcode == 0
-    return answers
 
 
 def test_total_size_sees_other_processes_after_a_rescan(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import socket
 import threading
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from blob_store_workers import RaceSpec, race_main, race_payload
+from blob_store_workers import WORKERS, RaceSpec, race_payload, run_race
 from s3_server_process import (
     S3Endpoint,
     free_port,
@@ -25,7 +24,6 @@ from s3_server_process import (
 from openwer.errors import AccessDeniedError, InvalidArgumentError, NotFoundError, StoreError
 from openwer.server.blobs import S3BlobStore, open_blob_store
 
-WORKERS = 3
 SECRET = "not-the-secret-0123456789"
 
 
@@ -245,24 +243,3 @@ def test_processes_racing_on_keys_agree(server: str, request: pytest.FixtureRequ
             assert stored in payloads, key
         if endpoint.conditional_writes:
             assert {sizes[key] for sizes in answers.values()} == {len(stored)}, key
-
-
-def run_race(spec: RaceSpec) -> dict[int, dict[str, int]]:
-    """Run WORKERS race_main processes on ``spec``; return each worker's answered sizes."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results: Any = context.Queue()
-    workers = [
-        context.Process(target=race_main, args=(spec, worker, barrier, results))
-        for worker in range(WORKERS)
-    ]
-    for process in workers:
-        process.start()
-    answers = {}
-    for _ in workers:
-        worker, sizes = results.get(timeout=60)
-        answers[worker] = dict(sizes)
-    for process in workers:
-        process.join(30)
-        assert process.exitcode == 0
-    return answers

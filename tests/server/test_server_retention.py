@@ -12,14 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from server_storage_support import (
-    BASE_TIME,
-    FakeClock,
-    fresh_postgres_database,
-    postgres_available,
-    report_id,
-    stage1,
-)
+from server_storage_support import BASE_TIME, FakeClock, migrated_postgres_url, report_id, stage1
 
 from openwer.errors import InvalidArgumentError, SettingsError, StoreError
 from openwer.server.app import create_app
@@ -44,7 +37,6 @@ from openwer.server.storage import (
     Repository,
     Scope,
     Stage1Item,
-    migrate_storage,
     open_repository,
 )
 
@@ -341,12 +333,7 @@ def test_a_storage_failure_ends_the_pass_after_cleaning_up(
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A fresh migrated PostgreSQL database for this module."""
-    reason = postgres_available()
-    if reason is not None:
-        pytest.skip(reason)
-    with fresh_postgres_database() as url:
-        migrate_storage(url)
-        yield url
+    yield from migrated_postgres_url()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -9,9 +9,8 @@ import pytest
 from server_storage_support import (
     BACKENDS,
     FakeClock,
-    fresh_postgres_database,
-    open_backend,
-    postgres_available,
+    backend_repository,
+    migrated_postgres_url,
     report_id,
     stage1,
 )
@@ -27,7 +26,6 @@ from openwer.server.storage import (
     Repository,
     Scope,
     Stage1Item,
-    migrate_storage,
 )
 from openwer.types import DumpType
 
@@ -37,22 +35,13 @@ ADMIN = Scope.everything()
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A fresh migrated PostgreSQL database for this module."""
-    reason = postgres_available()
-    if reason is not None:
-        pytest.skip(reason)
-    with fresh_postgres_database() as url:
-        migrate_storage(url)
-        yield url
+    yield from migrated_postgres_url()
 
 
 @pytest.fixture(params=BACKENDS)
 def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
     """Every backend, empty."""
-    repository = open_backend(
-        request.param, tmp_path, FakeClock(), lambda: request.getfixturevalue("pg_url")
-    )
-    yield repository
-    repository.close()
+    yield from backend_repository(request, tmp_path, FakeClock())
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ import pytest
 from server_storage_support import (
     BACKENDS,
     FakeClock,
-    fresh_postgres_database,
-    open_backend,
-    postgres_available,
+    backend_repository,
+    migrated_postgres_url,
     report_id,
     stage1,
 )
@@ -35,7 +34,6 @@ from openwer.server.storage import (
     Stage1Item,
     Stage1Outcome,
     Stage1Status,
-    migrate_storage,
 )
 from openwer.types import ConsentLevel, DumpType
 
@@ -45,12 +43,7 @@ ADMIN = Scope.everything()
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A fresh migrated PostgreSQL database for this module."""
-    reason = postgres_available()
-    if reason is not None:
-        pytest.skip(reason)
-    with fresh_postgres_database() as url:
-        migrate_storage(url)
-        yield url
+    yield from migrated_postgres_url()
 
 
 @pytest.fixture
@@ -62,11 +55,7 @@ def clock() -> FakeClock:
 @pytest.fixture(params=BACKENDS)
 def repo(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Repository]:
     """Every backend, empty."""
-    repository = open_backend(
-        request.param, tmp_path, clock, lambda: request.getfixturevalue("pg_url")
-    )
-    yield repository
-    repository.close()
+    yield from backend_repository(request, tmp_path, clock)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from server_storage_support import fresh_postgres_database, postgres_available, stage1
+from server_storage_support import migrated_postgres_url, stage1
 from server_storage_workers import Seen, ingest_numbers, module_of
 from sqlalchemy import func, select
 
@@ -24,7 +24,6 @@ from openwer.server.storage import (
     Scope,
     Stage1Item,
     Stage1Status,
-    migrate_storage,
     open_repository,
 )
 from openwer.server.storage.database import create_engines, resolve_url
@@ -38,12 +37,7 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A fresh migrated PostgreSQL database for this module."""
-    reason = postgres_available()
-    if reason is not None:
-        pytest.skip(reason)
-    with fresh_postgres_database() as url:
-        migrate_storage(url)
-        yield url
+    yield from migrated_postgres_url()
 
 
 def test_two_processes_on_one_postgres_count_every_report_once(pg_url: str) -> None:

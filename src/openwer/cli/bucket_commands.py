@@ -10,13 +10,12 @@ the GUID exists in several. The rules are those of the admin API
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from openwer.cli.server_storage import open_server_repository, server_options
+from openwer.cli.json_output import echo_json, json_option
+from openwer.cli.server_storage import ServerStorage, open_server_repository, server_options
 from openwer.cli.table import render_table
 
 if TYPE_CHECKING:
@@ -26,12 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["buckets"]
 
 _SIGNATURE_WIDTH = 70
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")
 product_option = click.option("--product", help="The bucket's product (when a GUID is in several).")
-
-
-def _echo_json(body: Any) -> None:
-    click.echo(json.dumps(body, indent=2))
 
 
 def _summary(bucket: BucketRow) -> str:
@@ -51,7 +45,7 @@ def _echo_bucket(bucket: BucketRow, as_json: bool, names: dict[int, str]) -> Non
     from openwer.server.row_json import bucket_json
 
     if as_json:
-        _echo_json(bucket_json(bucket, names))
+        echo_json(bucket_json(bucket, names))
     else:
         product = names.get(bucket.product_id, "?")
         click.echo(f"bucket {bucket.bucket_id} ({product}): {_status(bucket)}")
@@ -87,9 +81,7 @@ def list_buckets(
     limit: int,
     offset: int,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """List buckets, most hits first (merged buckets count on their target)."""
     from openwer.server.bucket_admin import product_names, product_scope
@@ -102,12 +94,12 @@ def list_buckets(
         limit=limit,
         offset=offset,
     )
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         page = repository.list_buckets(product_scope(repository, product), query)
         names = product_names(repository)
     if as_json:
         rows = [{**bucket_json(s.bucket, names), "range_hits": s.range_hits} for s in page.rows]
-        _echo_json({"buckets": rows, "total": page.total, "limit": limit, "offset": offset})
+        echo_json({"buckets": rows, "total": page.total, "limit": limit, "offset": offset})
         return
     if not page.rows:
         click.echo("No buckets.")
@@ -138,23 +130,21 @@ def show_bucket(
     bucket_id: str,
     product: str | None,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Show a bucket: signature, hits, versions, OS, data request, solution."""
     from openwer.server.bucket_admin import find_bucket, product_names
     from openwer.server.row_json import detail_json
     from openwer.server.storage import BucketRef, Scope
 
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         found = find_bucket(repository, bucket_id, product)
         detail = repository.get_bucket(
             Scope.everything(), BucketRef(found.product_id, found.bucket_id)
         )
         names = product_names(repository)
     if as_json:
-        _echo_json(detail_json(detail, names))
+        echo_json(detail_json(detail, names))
     else:
         click.echo(_detail_text(detail, names))
 
@@ -200,12 +190,12 @@ def _set_status(
     fixed_in: str | None,
     product: str | None,
     as_json: bool,
-    server: tuple[Path | None, Path | None, str | None],
+    server: ServerStorage,
 ) -> None:
     from openwer.server.bucket_admin import change_status, product_names
     from openwer.server.storage import BucketStatus
 
-    with open_server_repository(*server) as repository:
+    with open_server_repository(server) as repository:
         bucket = change_status(repository, bucket_id, BucketStatus(status), fixed_in, product)
         names = product_names(repository)
     _echo_bucket(bucket, as_json, names)
@@ -222,14 +212,10 @@ def resolve(
     fixed_in: str | None,
     product: str | None,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Mark a bucket resolved; a later hit (from --fixed-in VERSION or newer) regresses it."""
-    _set_status(
-        bucket_id, "resolved", fixed_in, product, as_json, (config_file, data_dir, database)
-    )
+    _set_status(bucket_id, "resolved", fixed_in, product, as_json, server)
 
 
 @buckets.command("ignore")
@@ -241,12 +227,10 @@ def ignore(
     bucket_id: str,
     product: str | None,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Ignore a bucket: its hits still count, the product policy asks no data for it."""
-    _set_status(bucket_id, "ignored", None, product, as_json, (config_file, data_dir, database))
+    _set_status(bucket_id, "ignored", None, product, as_json, server)
 
 
 @buckets.command("reopen")
@@ -258,12 +242,10 @@ def reopen(
     bucket_id: str,
     product: str | None,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Reopen a resolved, regressed or ignored bucket (status new)."""
-    _set_status(bucket_id, "new", None, product, as_json, (config_file, data_dir, database))
+    _set_status(bucket_id, "new", None, product, as_json, server)
 
 
 @buckets.command("merge")
@@ -277,14 +259,12 @@ def merge(
     into: str,
     product: str | None,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Merge bucket SOURCE into bucket INTO (same product): INTO counts both from now on."""
     from openwer.server.bucket_admin import merge_bucket, product_names
 
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         bucket = merge_bucket(repository, source, into, product)
         names = product_names(repository)
     if as_json:
@@ -324,9 +304,7 @@ def request_data(
     cancel: bool,
     product: str | None,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Ask for the bundles of the bucket's next --count hits (replaces an open request)."""
     from openwer.server import bucket_admin
@@ -334,7 +312,7 @@ def request_data(
 
     if cancel == (count is not None):
         raise click.UsageError("give --count N, or --cancel")
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         if count is None:
             bucket = bucket_admin.cancel_data_request(repository, bucket_id, product)
         else:
@@ -344,7 +322,7 @@ def request_data(
         names = bucket_admin.product_names(repository)
     body = data_requests_json(bucket, names)
     if as_json:
-        _echo_json(body)
+        echo_json(body)
     elif not body["requests"]:
         click.echo(f"bucket {bucket.bucket_id}: no data request")
     else:

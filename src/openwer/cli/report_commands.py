@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from openwer.cli.json_output import json_option
 from openwer.cli.report_view import report_json, report_summary
 from openwer.cli.table import render_table
 from openwer.errors import InvalidArgumentError, OpenwerError, ReportNotFoundError
@@ -37,7 +38,6 @@ store_option = click.option(
     default=None,
     help="Which store (default: user; show/delete/export search both).",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")
 
 
 def _open(scope: StoreScope) -> ReportStore:

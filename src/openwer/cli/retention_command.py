@@ -13,12 +13,10 @@ exits 1: no report names it any more, so it is not retried; delete it by hand or
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
 
-from openwer.cli.server_storage import open_server_repository, server_options
+from openwer.cli.json_output import echo_json
+from openwer.cli.server_storage import ServerStorage, open_server_repository, server_options
 
 __all__ = ["prune_bundles"]
 
@@ -45,9 +43,7 @@ def prune_bundles(
     max_age_days: int | None,
     quota_bytes: int | None,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Prune report bundles by age and quota now; hit counts stay."""
     from openwer.server.blobs import open_blob_store
@@ -55,15 +51,15 @@ def prune_bundles(
     from openwer.server.retention import BlobCleanup, BundlePruner, RetentionPolicy
 
     config = load_server_config(
-        config_file,
-        data_dir=data_dir,
-        database=database,
+        server.config_file,
+        data_dir=server.data_dir,
+        database=server.database,
         blobs=blobs,
         bundle_max_age_days=max_age_days,
         bundle_quota_bytes=quota_bytes,
     )
     policy = RetentionPolicy.from_config(config)
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         store = open_blob_store(config.blobs, config.data_dir)
         try:
             summary = BundlePruner(repository, store, policy).run_pass()
@@ -87,7 +83,7 @@ def prune_bundles(
                 "quota_bytes": config.bundle_quota_bytes,
             },
         }
-        click.echo(json.dumps(body, indent=2))
+        echo_json(body)
     elif not policy.enabled:
         click.echo("retention is off (no age limit, no quota): nothing pruned")
     else:

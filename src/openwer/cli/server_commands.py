@@ -11,12 +11,12 @@ database, so they work on an empty data folder before ``serve`` ever ran. ``--js
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
-from openwer.cli.server_storage import open_server_repository, server_options
+from openwer.cli.json_output import echo_json
+from openwer.cli.server_storage import ServerStorage, open_server_repository, server_options
 
 __all__ = ["products", "serve", "tokens"]
 
@@ -33,16 +33,19 @@ def serve(
     host: str | None,
     port: int | None,
     blobs: str | None,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Run the collection server until Ctrl-C (migrates the database first)."""
     from openwer.server.config import load_server_config
     from openwer.server.serve import serve as run_server
 
     config = load_server_config(
-        config_file, host=host, port=port, blobs=blobs, data_dir=data_dir, database=database
+        server.config_file,
+        host=host,
+        port=port,
+        blobs=blobs,
+        data_dir=server.data_dir,
+        database=server.database,
     )
     config.data_dir.mkdir(parents=True, exist_ok=True)
     click.echo(f"openwer server: data in {config.data_dir}", err=True)
@@ -64,7 +67,7 @@ def _echo_key(product: Any, issued: Any, as_json: bool) -> None:
             "key_id": issued.id,
             "key": issued.secret,
         }
-        click.echo(json.dumps(body, indent=2))
+        echo_json(body)
     else:
         click.echo(f"product {product.name}: ingest key {issued.secret}")
 
@@ -73,11 +76,9 @@ def _echo_key(product: Any, issued: Any, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON (the key under "key").')
 @server_options
-def add_product(
-    name: str, as_json: bool, config_file: Path | None, data_dir: Path | None, database: str | None
-) -> None:
+def add_product(name: str, as_json: bool, server: ServerStorage) -> None:
     """Create product NAME and print its first ingest key."""
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         product = repository.create_product(name)
         _echo_key(product, repository.create_ingest_key(product.id), as_json)
 
@@ -86,11 +87,9 @@ def add_product(
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON (the key under "key").')
 @server_options
-def rotate_key(
-    name: str, as_json: bool, config_file: Path | None, data_dir: Path | None, database: str | None
-) -> None:
+def rotate_key(name: str, as_json: bool, server: ServerStorage) -> None:
     """Issue a new ingest key for NAME and revoke its older keys."""
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         product = repository.get_product(name)
         _echo_key(product, repository.rotate_ingest_key(product.id), as_json)
 
@@ -98,17 +97,15 @@ def rotate_key(
 @products.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @server_options
-def list_products(
-    as_json: bool, config_file: Path | None, data_dir: Path | None, database: str | None
-) -> None:
+def list_products(as_json: bool, server: ServerStorage) -> None:
     """List the products."""
     from openwer.server.storage import Scope
 
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         rows = repository.list_products(Scope.everything())
     if as_json:
         body = [{"name": p.name, "id": p.id, "created_at": p.created_at.isoformat()} for p in rows]
-        click.echo(json.dumps(body, indent=2))
+        echo_json(body)
         return
     for product in rows:
         click.echo(f"{product.id:5d}  {product.name}")
@@ -123,11 +120,9 @@ def tokens() -> None:
 @click.option("--label", default="admin", show_default=True, help="What the token is for.")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON (the token under "token").')
 @server_options
-def create_token(
-    label: str, as_json: bool, config_file: Path | None, data_dir: Path | None, database: str | None
-) -> None:
+def create_token(label: str, as_json: bool, server: ServerStorage) -> None:
     """Create an admin token and print it (shown once)."""
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         issued = repository.create_admin_token(label)
     if as_json:
         click.echo(json.dumps({"token_id": issued.id, "label": label, "token": issued.secret}))

@@ -1,32 +1,57 @@
-"""The server-storage options of ``openwer serve|products|tokens|buckets|solutions``, and the
-opening of that storage.
+"""The server-storage options of ``openwer serve|products|tokens|buckets|solutions|users``, and
+the opening of that storage.
 
 :func:`server_options` adds ``--database``, ``--data-dir`` and ``--config`` (the server
-configuration, see :mod:`openwer.server.config`); :func:`open_server_repository` opens the
-database they name, creating the data folder and migrating when needed, so every command works
-on an empty data folder before ``serve`` ever ran, and closes it on exit. Server code is
-imported on use, so ``openwer --help`` does not load it.
+configuration, see :mod:`openwer.server.config`) and hands them to the command as one
+:class:`ServerStorage`; :func:`open_server_repository` opens the database they name, creating
+the data folder and migrating when needed, so every command works on an empty data folder
+before ``serve`` ever ran, and closes it on exit. Server code is imported on use, so
+``openwer --help`` does not load it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     from openwer.server.storage import Repository
 
-__all__ = ["open_server_repository", "server_options"]
-
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["ServerStorage", "open_server_repository", "server_options"]
 
 
-def server_options(function: F) -> F:
-    """Add ``--database``, ``--data-dir`` and ``--config`` (as ``config_file``) to a command."""
+@dataclass(frozen=True)
+class ServerStorage:
+    """Where the server's storage is, as the command line named it (``None``: the default)."""
+
+    config_file: Path | None
+    data_dir: Path | None
+    database: str | None
+
+
+def server_options(function: Callable[..., None]) -> Callable[..., None]:
+    """Add ``--database``, ``--data-dir`` and ``--config`` to a command, which receives them as
+    one keyword argument ``server`` (a :class:`ServerStorage`)."""
+
+    # functools.wraps copies the options click has already attached (``__click_params__``), so
+    # the order of the options in ``--help`` is that of the decorators, as without the wrapper.
+    @functools.wraps(function)
+    def with_server(
+        *args: Any,
+        config_file: Path | None,
+        data_dir: Path | None,
+        database: str | None,
+        **kwargs: Any,
+    ) -> None:
+        function(*args, server=ServerStorage(config_file, data_dir, database), **kwargs)
+
+    command: Callable[..., None] = with_server
     for option in (
         click.option("--database", help="Storage URL (sqlite:///… or postgresql://…)."),
         click.option(
@@ -41,14 +66,12 @@ def server_options(function: F) -> F:
             help="TOML server configuration ([server] table).",
         ),
     ):
-        function = option(function)
-    return function
+        command = option(command)
+    return command
 
 
 @contextmanager
-def open_server_repository(
-    config_file: Path | None, data_dir: Path | None, database: str | None
-) -> Iterator[Repository]:
+def open_server_repository(server: ServerStorage) -> Iterator[Repository]:
     """The server's storage, migrated, closed when the block ends.
 
     Raises:
@@ -58,7 +81,9 @@ def open_server_repository(
     from openwer.server.config import load_server_config
     from openwer.server.storage import open_repository
 
-    config = load_server_config(config_file, data_dir=data_dir, database=database)
+    config = load_server_config(
+        server.config_file, data_dir=server.data_dir, database=server.database
+    )
     config.data_dir.mkdir(parents=True, exist_ok=True)
     repository = open_repository(config.database, config.data_dir)
     try:

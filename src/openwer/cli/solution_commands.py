@@ -10,13 +10,12 @@ admin API (:mod:`openwer.server.solution_admin`); ``--json`` prints the API's so
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from openwer.cli.server_storage import open_server_repository, server_options
+from openwer.cli.json_output import echo_json, json_option
+from openwer.cli.server_storage import ServerStorage, open_server_repository, server_options
 from openwer.cli.table import render_table
 
 if TYPE_CHECKING:
@@ -24,14 +23,12 @@ if TYPE_CHECKING:
 
 __all__ = ["solutions"]
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")
-
 
 def _echo(row: SolutionRow, names: dict[int, str], as_json: bool, done: str) -> None:
     from openwer.server.row_json import solution_json
 
     if as_json:
-        click.echo(json.dumps(solution_json(row, names), indent=2))
+        echo_json(solution_json(row, names))
     else:
         click.echo(f"solution {row.id} {done}")
 
@@ -55,21 +52,19 @@ def solutions() -> None:
 def list_solutions(
     product: str | None,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """List the solutions, oldest first."""
     from openwer.server import solution_admin
     from openwer.server.bucket_admin import product_names
     from openwer.server.row_json import solution_json
 
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         rows = solution_admin.list_solutions(repository, product)
         names = product_names(repository)
     bodies = [solution_json(row, names) for row in rows]
     if as_json:
-        click.echo(json.dumps(bodies, indent=2))
+        echo_json(bodies)
         return
     if not bodies:
         click.echo("No solutions.")
@@ -97,9 +92,7 @@ def add_solution(
     message: str,
     url: str | None,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Add a solution for one bucket (--bucket) or for a pattern (--pattern)."""
     from openwer.server import solution_admin
@@ -107,7 +100,7 @@ def add_solution(
 
     if (bucket_id is None) == (pattern is None):
         raise click.UsageError("give --bucket ID or --pattern REGEX (one of them)")
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         row = solution_admin.add_solution(
             repository,
             product,
@@ -134,9 +127,7 @@ def update_solution(
     url: str | None,
     no_url: bool,
     as_json: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Change a solution's message and/or URL (its bucket or pattern cannot change)."""
     from openwer.server import solution_admin
@@ -146,7 +137,7 @@ def update_solution(
         raise click.UsageError("--url and --no-url exclude each other")
     if message is None and url is None and not no_url:
         raise click.UsageError("give --message, --url or --no-url")
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         row = solution_admin.update_solution(
             repository, solution_id, message, url, change_url=url is not None or no_url
         )
@@ -157,12 +148,10 @@ def update_solution(
 @solutions.command("remove")
 @click.argument("solution_id", type=click.IntRange(min=1))
 @server_options
-def remove_solution(
-    solution_id: int, config_file: Path | None, data_dir: Path | None, database: str | None
-) -> None:
+def remove_solution(solution_id: int, server: ServerStorage) -> None:
     """Remove a solution."""
     from openwer.server import solution_admin
 
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         solution_admin.delete_solution(repository, solution_id)
     click.echo(f"solution {solution_id} removed")

@@ -11,14 +11,13 @@ sees every product until ``--product`` (on ``add`` or ``scope``) limits it. ``us
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
-from openwer.cli.server_storage import open_server_repository, server_options
+from openwer.cli.json_output import echo_json
+from openwer.cli.server_storage import ServerStorage, open_server_repository, server_options
 
 __all__ = ["users"]
 
@@ -53,12 +52,6 @@ def _scope_text(user: Any, names: dict[int, str]) -> str:
     return ", ".join(shown) if shown else "no product"
 
 
-def _product_names(repository: Any) -> dict[int, str]:
-    from openwer.server.storage import Scope
-
-    return {p.id: p.name for p in repository.list_products(Scope.everything())}
-
-
 @click.group("users")
 def users() -> None:
     """Dashboard users (sign-in names and passwords)."""
@@ -78,17 +71,16 @@ def add_user(
     name: str,
     password_stdin: bool,
     products: tuple[str, ...],
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Create dashboard user NAME."""
+    from openwer.server.bucket_admin import product_names
     from openwer.server.dashboard.user_accounts import add_user as add
 
     password = _password(password_stdin)
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         user = add(repository, name, password, products)
-        scope = _scope_text(user, _product_names(repository))
+        scope = _scope_text(user, product_names(repository))
     click.echo(f"user {user.name} added; sees {scope}")
     _warn_if_weak(password)
 
@@ -100,15 +92,13 @@ def add_user(
 def change_password(
     name: str,
     password_stdin: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Set a new password for NAME (its open sessions end)."""
     from openwer.server.dashboard.user_accounts import change_password as change
 
     password = _password(password_stdin)
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         user = change(repository, name, password)
     click.echo(f"password of {user.name} changed; its sessions are signed out")
     _warn_if_weak(password)
@@ -123,33 +113,31 @@ def scope(
     name: str,
     products: tuple[str, ...],
     all_products: bool,
-    config_file: Path | None,
-    data_dir: Path | None,
-    database: str | None,
+    server: ServerStorage,
 ) -> None:
     """Limit what NAME sees to some products (--all-products: every product again)."""
+    from openwer.server.bucket_admin import product_names
     from openwer.server.dashboard.user_accounts import scope_user
 
     if all_products == bool(products):
         raise click.UsageError("give --product (one or more) or --all-products")
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         user = scope_user(repository, name, None if all_products else products)
-        shown = _scope_text(user, _product_names(repository))
+        shown = _scope_text(user, product_names(repository))
     click.echo(f"user {user.name} sees {shown}")
 
 
 @users.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @server_options
-def list_users(
-    as_json: bool, config_file: Path | None, data_dir: Path | None, database: str | None
-) -> None:
+def list_users(as_json: bool, server: ServerStorage) -> None:
     """List the dashboard users."""
+    from openwer.server.bucket_admin import product_names
     from openwer.server.dashboard.user_accounts import list_users as listed
 
-    with open_server_repository(config_file, data_dir, database) as repository:
+    with open_server_repository(server) as repository:
         rows = listed(repository)
-        names = _product_names(repository)
+        names = product_names(repository)
     if as_json:
         body = [
             {
@@ -162,7 +150,7 @@ def list_users(
             }
             for u in rows
         ]
-        click.echo(json.dumps(body, indent=2))
+        echo_json(body)
         return
     for user in rows:
         click.echo(f"{user.name}  ({_scope_text(user, names)})")

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from openwer.errors import InvalidArgumentError, NotFoundError
 from openwer.server.dashboard.access import Form, Visitor
 from openwer.server.dashboard.bucket_views import bucket_href
+from openwer.server.dashboard.path_ids import path_id
 from openwer.server.dashboard.rendering import dashboard_page, redirect
 from openwer.server.dashboard.state import Dashboard
 from openwer.server.storage import BucketRef, BucketStatus, Scope
@@ -37,11 +38,9 @@ Action = Callable[[Visitor, BucketRef, Form], tuple[str, BucketRef]]
 
 
 def _ref(request: Request) -> BucketRef:
-    product, bucket = str(request.path_params["product_id"]), str(request.path_params["bucket_id"])
-    if not product.isdigit() or len(product) > 9:
-        raise NotFoundError(f"no product {product!r}")
+    product, bucket = path_id(request, "product_id"), str(request.path_params["bucket_id"])
     try:
-        return BucketRef(int(product), bucket)
+        return BucketRef(product, bucket)
     except InvalidArgumentError as exc:
         raise NotFoundError(f"no bucket {bucket!r}") from exc
 

@@ -24,6 +24,7 @@ from openwer.server.dashboard.bucket_views import (
     list_items,
 )
 from openwer.server.dashboard.pages_sign_in import sign_in_form
+from openwer.server.dashboard.path_ids import path_id
 from openwer.server.dashboard.rendering import dashboard_page, render
 from openwer.server.dashboard.stacks import ReportStacks, stacks_of
 from openwer.server.dashboard.state import Dashboard
@@ -97,7 +98,7 @@ class BucketPages:
     async def bucket(self, request: Request) -> Response:
         """``GET /buckets/{product_id}/{bucket_id}``: one bucket."""
         visitor = await self._dashboard.access.page_visitor(request)
-        product_id = _product_id(request.path_params["product_id"])
+        product_id = path_id(request, "product_id")
         bucket_id = str(request.path_params["bucket_id"])
         range_key = request.query_params.get("range", "30d")
         if range_key not in BUCKET_RANGES:
@@ -175,13 +176,6 @@ class BucketPages:
                 methods=["GET"],
             ),
         ]
-
-
-def _product_id(text: Any) -> int:
-    raw = str(text)
-    if not raw.isdigit() or len(raw) > 9:
-        raise NotFoundError(f"no product {raw!r}")
-    return int(raw)
 
 
 def _today(dashboard: Dashboard) -> date:

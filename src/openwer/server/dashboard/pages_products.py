@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from openwer.errors import AccessDeniedError, NotFoundError
 from openwer.server.dashboard.access import Visitor
+from openwer.server.dashboard.path_ids import path_id
 from openwer.server.dashboard.rendering import dashboard_page, redirect, render
 from openwer.server.dashboard.state import Dashboard
 from openwer.server.storage import IssuedSecret, ProductRow
@@ -25,13 +26,6 @@ from openwer.server.storage import IssuedSecret, ProductRow
 __all__ = ["ProductPages"]
 
 _NOTICES = {"revoked": "Key revoked: clients using it are refused within seconds."}
-
-
-def _number(request: Request, name: str) -> int:
-    raw = str(request.path_params[name])
-    if not raw.isdigit() or len(raw) > 9:
-        raise NotFoundError(f"no {name.replace('_id', '')} {raw!r}")
-    return int(raw)
 
 
 class ProductPages:
@@ -95,7 +89,7 @@ class ProductPages:
 
     async def _issue(self, request: Request, rotate: bool) -> Response:
         visitor, _ = await self._dashboard.access.checked_post(request)
-        product_id = _number(request, "product_id")
+        product_id = path_id(request, "product_id")
 
         def work() -> dict[str, Any]:
             product = self._product(visitor, product_id)
@@ -108,7 +102,7 @@ class ProductPages:
     async def revoke(self, request: Request) -> Response:
         """``POST /products/{product_id}/keys/{key_id}/revoke``."""
         visitor, _ = await self._dashboard.access.checked_post(request)
-        product_id, key_id = _number(request, "product_id"), _number(request, "key_id")
+        product_id, key_id = path_id(request, "product_id"), path_id(request, "key_id")
 
         def work() -> None:
             product = self._product(visitor, product_id)

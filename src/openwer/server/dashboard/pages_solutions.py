@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openwer.errors import InvalidArgumentError, NotFoundError
+from openwer.errors import InvalidArgumentError
 from openwer.server.dashboard.access import Visitor
 from openwer.server.dashboard.bucket_views import bucket_href
+from openwer.server.dashboard.path_ids import path_id
 from openwer.server.dashboard.rendering import dashboard_page, redirect, render
 from openwer.server.dashboard.signature_text import headline
 from openwer.server.dashboard.state import Dashboard
@@ -42,13 +43,6 @@ class SolutionItem:
     product: str
     bucket_href: str | None
     bucket_title: str | None = None
-
-
-def _solution_id(request: Request) -> int:
-    raw = str(request.path_params["solution_id"])
-    if not raw.isdigit() or len(raw) > 9:
-        raise NotFoundError(f"no solution {raw!r}")
-    return int(raw)
 
 
 class SolutionPages:
@@ -113,7 +107,7 @@ class SolutionPages:
     async def update(self, request: Request) -> Response:
         """``POST /solutions/{solution_id}``: change the message and link."""
         visitor, form = await self._dashboard.access.checked_post(request)
-        solution_id = _solution_id(request)
+        solution_id = path_id(request, "solution_id")
         message, url = form.get("message")[:_MAX_TEXT], form.link("url")
         await self._dashboard.run(
             lambda: self._dashboard.repository.update_solution(
@@ -125,7 +119,7 @@ class SolutionPages:
     async def delete(self, request: Request) -> Response:
         """``POST /solutions/{solution_id}/delete``."""
         visitor, _ = await self._dashboard.access.checked_post(request)
-        solution_id = _solution_id(request)
+        solution_id = path_id(request, "solution_id")
         await self._dashboard.run(
             lambda: self._dashboard.repository.delete_solution(visitor.scope, solution_id)
         )
