@@ -3,7 +3,7 @@ with SQLite and then with PostgreSQL.
 
 For each backend: ``openwer serve`` (uvicorn, one process) on a fresh data folder (SQLite) or a
 throwaway database ``openwer_bench_<pid>`` on 127.0.0.1:5432, driven by wrk (closed loop,
-keep-alive, ``-t2 -c128`` by default: many clients with one report in flight each, which
+keep-alive, ``-t2 -c64`` by default: many clients with one report in flight each, which
 is what group commit is for) in three phases: a 3 s stage-1 warm-up; ``GET /healthz``
 (the empty endpoint: the server stack's ceiling, and the check that wrk is not the
 bottleneck); then sustained ``POST /api/v1/reports`` with a unique report id per request
@@ -184,7 +184,7 @@ def main() -> int:
     """Run the benchmark on SQLite, then PostgreSQL; print the figures and a SUMMARY line."""
     parser = benchmark_parser(__doc__)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--connections", type=int, default=128, help="wrk connections")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     require_wrk()
