@@ -19,6 +19,7 @@ EXPECTED = {
     "TransportError", "UIOption", "__version__", "process_registry", "install",
     "report_exception", "uninstall", "RestartFlags", "register_restart", "unregister_restart",
     "register_recovery", "unregister_recovery", "recovery_in_progress", "recovery_finished",
+    "heartbeat", "heartbeat_pause",
 }  # fmt: skip
 
 

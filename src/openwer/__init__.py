@@ -5,6 +5,7 @@ The client API (cheap to import: nothing here loads the server, minidump or anal
     import openwer
 
     openwer.install(app_name="importer", app_version="1.4.2")   # every crash becomes a report
+    openwer.heartbeat()          # in a loop that must stay responsive (hangs: docs/hangs.md)
 
     with openwer.Report("MyAppFailure", openwer.ReportType.NON_CRITICAL) as report:
         report.set_parameter(0, "parser", "Component")
@@ -55,6 +56,8 @@ _LAZY = {
     "install": "openwer.capture.install",
     "uninstall": "openwer.capture.install",
     "report_exception": "openwer.capture.install",
+    "heartbeat": "openwer.capture.hang.heartbeat",
+    "heartbeat_pause": "openwer.capture.hang.heartbeat",
     "RestartFlags": "openwer.capture.restart",
     "register_restart": "openwer.capture.restart",
     "unregister_restart": "openwer.capture.restart",
@@ -86,6 +89,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from openwer.capture.hang.heartbeat import heartbeat, heartbeat_pause
     from openwer.capture.install import install, report_exception, uninstall
     from openwer.capture.recovery import (
         recovery_finished,
@@ -132,6 +136,8 @@ __all__ = [
     "TransportError",
     "UIOption",
     "__version__",
+    "heartbeat",
+    "heartbeat_pause",
     "install",
     "process_registry",
     "recovery_finished",

@@ -23,7 +23,8 @@ at the boundary where they occur, with ``raise … from exc``.
     ├── FormatError                     bytes that are not what they claim (Report.wer, CAB, XML…)
     ├── StoreError                      a report store that cannot be used
     ├── SettingsError                   an invalid settings file or value (names file and key)
-    └── TransportError                  a transport that failed (the HTTP one comes later)
+    ├── TransportError                  a transport that failed (the HTTP one comes later)
+    └── TraceError                      ptrace or a process-memory read refused or failed (errno)
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "ReportNotFoundError",
     "SettingsError",
     "StoreError",
+    "TraceError",
     "TransportError",
 ]
 
@@ -136,3 +138,15 @@ class SettingsError(OpenwerError, ValueError):
 
 class TransportError(OpenwerError):
     """A transport failed to deliver a report."""
+
+
+class TraceError(OpenwerError):
+    """A ptrace request, or a read of another process's memory, was refused or failed.
+
+    ``errno`` is the system's error number (``EPERM``: not allowed to trace; ``ESRCH``: the thread
+    is gone or not stopped), or 0 when there is none.
+    """
+
+    def __init__(self, message: str, errno: int = 0) -> None:
+        super().__init__(message)
+        self.errno = errno

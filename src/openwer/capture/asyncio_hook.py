@@ -7,20 +7,20 @@ that sets its own handler with ``loop.set_exception_handler`` replaces openwer's
 exceptions itself.
 
 Importing asyncio costs tens of milliseconds, so openwer does not import it: when asyncio is not
-loaded yet, a one-shot import hook patches ``BaseEventLoop.__init__`` the moment
-``asyncio.base_events`` is first imported. Never raises into the host.
+loaded yet, :func:`~openwer.capture.import_patch.patch_on_import` patches
+``BaseEventLoop.__init__`` the moment ``asyncio.base_events`` is first imported. Never raises into
+the host.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.machinery
 import logging
-import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
+
+from openwer.capture.import_patch import patch_on_import
 
 __all__ = ["watch_asyncio"]
 
@@ -60,54 +60,6 @@ def _patch(module: ModuleType) -> None:
     setattr(loop_class, _MARK, True)
 
 
-class _PatchingLoader:
-    """Runs the real loader, then patches the module it made.
-
-    A plain class on purpose: ``importlib.abc`` costs milliseconds to import, and the import
-    system only needs these two methods.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        module: ModuleType | None = self._inner.create_module(spec)
-        return module
-
-    def exec_module(self, module: ModuleType) -> None:
-        self._inner.exec_module(module)
-        try:
-            _patch(module)
-        except Exception:
-            log.exception("openwer: could not patch asyncio")
-
-
-class _AsyncioFinder:
-    """Finds nothing itself; wraps the loader of ``asyncio.base_events`` once, then leaves."""
-
-    def find_spec(
-        self,
-        fullname: str,
-        path: Sequence[str] | None,
-        target: ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != _TARGET:
-            return None
-        _remove_finder()
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _PatchingLoader(spec.loader)  # type: ignore[assignment]
-        return spec
-
-
-_finder = _AsyncioFinder()
-
-
-def _remove_finder() -> None:
-    with contextlib.suppress(ValueError):
-        sys.meta_path.remove(_finder)
-
-
 def watch_asyncio(on_exception: Callable[[BaseException, dict[str, Any]], None]) -> None:
     """Give every event loop created from now on openwer's exception handler.
 
@@ -116,8 +68,4 @@ def watch_asyncio(on_exception: Callable[[BaseException, dict[str, Any]], None])
     global _on_exception
     with _lock:
         _on_exception = on_exception
-        module = sys.modules.get(_TARGET)
-        if module is not None:
-            _patch(module)
-        elif _finder not in sys.meta_path:
-            sys.meta_path.insert(0, _finder)
+    patch_on_import(_TARGET, _patch)

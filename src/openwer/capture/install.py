@@ -2,8 +2,9 @@
 
 Lifecycle: the first call installs the hooks (``sys.excepthook``, ``threading.excepthook``,
 ``sys.unraisablehook``, an asyncio exception handler for loops created afterwards, a watch on
-``multiprocessing`` workers, an atexit flush) and starts loading the report machinery on a
-background thread, so the call itself stays cheap; later calls only update the configuration.
+``multiprocessing`` workers, an atexit flush), turns on lock owner tracking for hang detection
+(docs/hangs.md) and starts loading the report machinery on a background thread, which then starts
+the hang watchdog, so the call itself stays cheap; later calls only update the configuration.
 :func:`uninstall` puts the previous hooks back. After ``fork()`` the child gets its own reporter
 state (fresh locks, nothing pending), and a report finished in the parent is never written again.
 
@@ -12,6 +13,11 @@ everything after that is logged on the ``openwer`` logger and swallowed — open
 host program. ``OPENWER_DISABLE_CAPTURE=1`` turns ``install()`` into a no-op;
 ``OPENWER_APP_NAME`` and ``OPENWER_APP_VERSION`` supply the names a call leaves out. Everything
 else (consent, local dumps, exclusions, the server) comes from the settings files.
+
+``native=True`` also protects the process against native crashes (segmentation faults in C
+extensions, ``abort()``…): a crash handler process waits beside it and, at crash time only,
+attaches and writes an APPCRASH report with a minidump and every thread's Python stack
+(:mod:`openwer.native.crash_client`, docs/native.md). Off by default.
 
 Thread safety: ``install()``, ``uninstall()`` and ``report_exception()`` may be called from any
 thread.
@@ -61,6 +67,8 @@ class Installation:
     asyncio: bool
     unraisable: bool
     multiprocessing: bool
+    native: bool = False
+    hangs: bool = True
 
 
 @dataclass
@@ -119,6 +127,10 @@ def _warm_up(state: _State) -> None:
         _load_reporter(state)
         if state.reporter is not None:
             state.reporter.warm_up()
+            if state.installation.hangs:
+                from openwer.capture.hang.control import start_hang_detection
+
+                start_hang_detection(current_reporter)
     except Exception:
         log.exception("openwer: loading the crash reporter failed")
     finally:
@@ -137,6 +149,8 @@ def install(
     asyncio: bool = True,
     unraisable: bool = True,
     multiprocessing: bool = True,
+    native: bool = False,
+    hangs: bool = True,
 ) -> Installation | None:
     """Report every unhandled exception of this program; idempotent and cheap.
 
@@ -149,6 +163,10 @@ def install(
         app_packages: Module prefixes that are application code even when installed in
             site-packages (they decide the faulting frame).
         threads, asyncio, unraisable, multiprocessing: which sources to watch.
+        hangs: Detect hangs and track lock owners (docs/hangs.md; ``Hang.*`` settings apply).
+        native: Also capture native crashes (SIGSEGV, SIGABRT…) with a minidump, through a
+            crash handler process that attaches only when the process crashes. Skipped when a
+            tracer already holds the process (``openwer run`` captures it then).
 
     Returns:
         What was installed, or None when ``OPENWER_DISABLE_CAPTURE=1``.
@@ -172,24 +190,50 @@ def install(
         "app_packages": tuple(app_packages),
     }
     installation = Installation(
-        app_name, app_version, threads, asyncio, unraisable, multiprocessing
+        app_name, app_version, threads, asyncio, unraisable, multiprocessing, native, hangs
     )
+    if hangs:
+        # Imported before taking _lock: an import may wait for an earlier warm-up thread, which
+        # holds the import lock and may be waiting for _lock.
+        from openwer.capture.hang.control import begin_lock_tracking
     with _lock:
         if _state is not None:
             _state.options = options
             _state.installation = installation
             _state.reporter = None  # rebuilt with the new configuration
             _start_warm_up(_state)
-            return installation
-        hooks = install_hooks(_reporter, threads=threads, unraisable=unraisable)
-        _state = _State(installation, options, hooks, pid=os.getpid())
-        if asyncio:
-            watch_asyncio(_on_asyncio_exception)
-        if multiprocessing:
-            watch_multiprocessing(_on_worker_exception)
-        atexit.register(_flush_at_exit)
-        _start_warm_up(_state)
+        else:
+            hooks = install_hooks(_reporter, threads=threads, unraisable=unraisable)
+            _state = _State(installation, options, hooks, pid=os.getpid())
+            if asyncio:
+                watch_asyncio(_on_asyncio_exception)
+            if multiprocessing:
+                watch_multiprocessing(_on_worker_exception)
+            if hangs:
+                begin_lock_tracking()
+            atexit.register(_flush_at_exit)
+            _start_warm_up(_state)
+    if native:  # outside the lock: the warm-up thread takes the import lock, then ours
+        _protect_natively(app_name, app_version)
     return installation
+
+
+def _protect_natively(app_name: str | None, app_version: str | None) -> None:
+    """Start the native crash handler (names as P0/P1 of the Python reports); never raises."""
+    try:
+        import sys
+
+        from openwer.capture.application import (
+            application_path,
+            default_app_name,
+            main_namespace,
+        )
+        from openwer.native.crash_client import protect
+
+        name = app_name or default_app_name(sys.argv, main_namespace())
+        protect(name, app_version or "0.0.0.0", application_path(sys.argv))
+    except Exception:
+        log.exception("openwer: native crash protection failed")
 
 
 def _check_options(
@@ -304,11 +348,22 @@ def uninstall() -> None:
     with _lock:
         if _state is None:
             return
+        hangs = _state.installation.hangs
         uninstall_hooks(_state.hooks)
+        if _state.installation.native:
+            from openwer.native.crash_client import unprotect
+
+            unprotect()
         try:
             atexit.unregister(_flush_at_exit)
         finally:
             _state = None
+    if hangs:
+        # Outside _lock: stopping waits for the watchdog thread, which may need _lock to load
+        # the reporter. (Loaded by install(): this import takes no lock.)
+        from openwer.capture.hang.control import stop_hang_detection
+
+        stop_hang_detection()
 
 
 def _flush_at_exit() -> None:
@@ -342,6 +397,10 @@ def _after_fork_in_child() -> None:
         state.reporter.after_fork()
     state.pid = os.getpid()
     patch_after_fork()
+    if state.installation.hangs:
+        from openwer.capture.hang.control import hang_detection_after_fork
+
+        hang_detection_after_fork()
 
 
 if hasattr(os, "register_at_fork"):

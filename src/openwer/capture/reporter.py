@@ -48,7 +48,7 @@ from openwer.transport.http import transport_from_settings
 from openwer.types import Consent, ConsentLevel, FileType, SubmitFlags
 from openwer.uploader.queue_upload import upload_queue
 
-__all__ = ["CaptureToken", "CrashReporter"]
+__all__ = ["CaptureToken", "CrashReporter", "attach_loaded_modules"]
 
 log = logging.getLogger("openwer")
 
@@ -246,24 +246,7 @@ class CrashReporter:
             token.done.set()
 
     def _add_loaded_modules(self, token: CaptureToken) -> None:
-        key, scope = token.report.stored_key, token.report.stored_scope
-        if key is None or scope is None:
-            return
-        details = loaded_modules_details(self.config)
-        store = token.context.store(scope)
-        stored = store.get(key)
-        index = max((entry.index for entry in stored.manifest.files), default=-1) + 1
-        values: dict[str, str | None] = dict(details.report_wer_values())
-        values.update(
-            {
-                f"File[{index}].CabName": MODULES_FILE,
-                f"File[{index}].Path": MODULES_FILE,
-                f"File[{index}].Flags": "0",
-                f"File[{index}].Type": str(int(FileType.OTHER)),
-            }
-        )
-        document = stored.document.with_values(values)
-        store.attach_files(key, document, (StagedFile(MODULES_FILE, details.json_bytes()),))
+        attach_loaded_modules(token.report, token.context, self.config)
 
     def _ask_consent(self, token: CaptureToken) -> None:
         prompt = make_terminal_prompt(token.context.settings)
@@ -282,6 +265,29 @@ class CrashReporter:
         store.update_document(key, stored.document.with_values({"Consent": str(int(verdict))}))
         if refused and stored.area is StoreArea.QUEUE:
             store.archive(key, parameters_only=True)
+
+
+def attach_loaded_modules(report: Report, context: ReportContext, config: CaptureConfig) -> None:
+    """Add ``LoadedModule[n]`` and ``modules.json`` to a report already in the store (the slow
+    path of every capture report); nothing when the report was not stored."""
+    key, scope = report.stored_key, report.stored_scope
+    if key is None or scope is None:
+        return
+    details = loaded_modules_details(config)
+    store = context.store(scope)
+    stored = store.get(key)
+    index = max((entry.index for entry in stored.manifest.files), default=-1) + 1
+    values: dict[str, str | None] = dict(details.report_wer_values())
+    values.update(
+        {
+            f"File[{index}].CabName": MODULES_FILE,
+            f"File[{index}].Path": MODULES_FILE,
+            f"File[{index}].Flags": "0",
+            f"File[{index}].Type": str(int(FileType.OTHER)),
+        }
+    )
+    document = stored.document.with_values(values)
+    store.attach_files(key, document, (StagedFile(MODULES_FILE, details.json_bytes()),))
 
 
 def _asyncio_context(context: dict[str, Any]) -> dict[str, str]:

@@ -21,6 +21,7 @@ from openwer.cli.server_commands import products, serve, tokens
 from openwer.cli.solution_commands import solutions
 from openwer.cli.upload_commands import preview_report, upload_reports
 from openwer.cli.user_commands import users
+from openwer.cli.waitchain_command import waitchain
 from openwer.errors import OpenwerError
 
 __all__ = ["cli", "main"]
@@ -58,6 +59,7 @@ cli.add_command(buckets)
 cli.add_command(analyze)
 cli.add_command(solutions)
 cli.add_command(users)
+cli.add_command(waitchain)
 reports.add_command(upload_reports)
 reports.add_command(preview_report)
 

@@ -16,6 +16,7 @@ from openwer.cli.table import render_table
 from openwer.errors import InvalidArgumentError, OpenwerError, ReportNotFoundError
 from openwer.formats.report_manifest import ReportManifest
 from openwer.formats.report_wer import parse_report_wer
+from openwer.formats.wait_chain import wait_chain_from_json
 from openwer.settings import load_settings, resolve_paths
 from openwer.store import (
     ReportStore,
@@ -195,6 +196,15 @@ def _render_report(data: dict[str, Any]) -> str:
         for item in data["files"]:
             state = "" if item["present"] else "  (not kept)"
             lines.append(f"  {item['name']}  type {item['type_name'] or item['type']}{state}")
+    if data["wait_chains"]:
+        from openwer.waitchain.chain_text import format_wait_chain
+
+        lines.append("Wait chain of the hung thread")
+        hung = wait_chain_from_json(data["wait_chains"][0])
+        lines.extend(f"  {line}" for line in format_wait_chain(hung))
+        others = len(data["wait_chains"]) - 1
+        if others:
+            lines.append(f"  ({others} more wait chains: --json)")
     if data["folder"]:
         lines.append(f"Folder      {data['folder']}")
     return "\n".join(lines)

@@ -8,8 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from openwer.errors import FormatError
 from openwer.formats.bucket_id import compute_bucket_ids
 from openwer.formats.report_manifest import IndexedPair, ReportManifest, parse_int
+from openwer.formats.wait_chain import wait_chain_to_json
+from openwer.formats.wait_chain_document import WAIT_CHAINS_FILE, parse_wait_chains
 from openwer.types import FileType, ReportType
 
 __all__ = ["report_json", "report_summary"]
@@ -37,6 +40,18 @@ def _file_type_name(value: int | None) -> str | None:
         return FileType(value).name.lower()
     except ValueError:
         return None
+
+
+def _wait_chains(manifest: ReportManifest, folder: Path | None) -> list[dict[str, Any]]:
+    """The report's ``waitchains.json`` (hang reports), or [] when absent or unreadable."""
+    listed = any(entry.cab_name == WAIT_CHAINS_FILE for entry in manifest.files)
+    if folder is None or not listed:
+        return []
+    try:
+        chains = parse_wait_chains((folder / WAIT_CHAINS_FILE).read_bytes())
+    except (OSError, FormatError):
+        return []
+    return [wait_chain_to_json(chain) for chain in chains]
 
 
 def report_json(
@@ -115,6 +130,7 @@ def report_json(
             "solution_url": solution_url,
         },
         "unknown": [{"key": e.key, "value": e.value} for e in manifest.unknown],
+        "wait_chains": _wait_chains(manifest, folder),
     }
 
 

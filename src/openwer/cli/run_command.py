@@ -1,6 +1,7 @@
-"""``openwer run [--restart] [--max-restarts N] -- COMMAND…``: supervise a program.
+"""``openwer run [--restart] [--max-restarts N] [--no-trace] -- COMMAND…``: supervise a program.
 
-Thin: parse the options, call :func:`openwer.supervisor.supervise`, print one line on stderr per
+Thin: parse the options, call :func:`openwer.supervisor.supervise` (tracing the program for
+native crash capture unless ``--no-trace``), print one line on stderr per
 crash and per restart, then end the way the program ended (:func:`openwer.supervisor.mirror_exit`:
 the same exit code, or death by the same signal). A program that cannot be started exits 127
 (not found) or 126 (not runnable), as a shell, ``env`` or ``timeout`` would, so that these
@@ -51,6 +52,11 @@ __all__ = ["run"]
     help="Restart at most this many times.",
 )
 @click.option(
+    "--no-trace",
+    is_flag=True,
+    help="Do not trace the program: no minidump of native crashes, but a debugger can attach.",
+)
+@click.option(
     "--min-uptime",
     type=click.FloatRange(min=0),
     default=DEFAULT_MIN_UPTIME_S,
@@ -63,6 +69,7 @@ def run(
     ctx: click.Context,
     restart: bool,
     max_restarts: int,
+    no_trace: bool,
     min_uptime: float,
     command: tuple[str, ...],
 ) -> None:
@@ -72,10 +79,18 @@ def run(
     unhandled Python exception reported by the program itself; each crash gives one report in
     the queue. Signals sent to openwer run are passed on to the program, and openwer run exits
     as the program did. Put -- before COMMAND when it has options of its own.
+
+    The program is traced (ptrace) so that a native crash report carries a minidump; while it
+    runs, a debugger cannot attach to it: use --no-trace for that.
     """
     policy = RestartPolicy(restart, max_restarts, min_uptime)
     try:
-        result = supervise(command, policy, on_run_end=lambda record: _render(record, policy))
+        result = supervise(
+            command,
+            policy,
+            on_run_end=lambda record: _render(record, policy),
+            native=not no_trace,
+        )
     except LaunchError as exc:
         click.echo(f"openwer: error: {exc}", err=True)
         ctx.exit(exc.exit_status)

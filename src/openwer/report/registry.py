@@ -7,7 +7,9 @@ XML name, value ≤ 128 printable ASCII characters), memory blocks ≤ 64 KiB, 4
 While the process is in recovery every call raises :class:`InvalidStateError`, as WER does.
 
 One :class:`Registry` per process (:func:`process_registry`); a forked child starts with a copy of
-the parent's registrations and its own lock. All methods are thread-safe.
+the parent's registrations and its own lock. All methods are thread-safe. Listeners
+(:meth:`Registry.add_listener`) get a snapshot after every change: the native crash handler, a
+separate process, keeps its copy that way.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +98,30 @@ class Registry:
         self._blocks: dict[tuple[int, bool], RegisteredMemoryBlock] = {}
         self._processes: dict[int, RegisteredProcess] = {}
         self._in_recovery = False
+        self._listeners: list[Callable[[RegisteredData], None]] = []
+
+    def add_listener(self, listener: Callable[[RegisteredData], None]) -> None:
+        """Call ``listener`` with a snapshot after every change (it must be quick; errors in it
+        are ignored)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[RegisteredData], None]) -> None:
+        """Stop calling ``listener`` (no error when it was not added)."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        listeners = list(self._listeners)
+        if not listeners:
+            return
+        snapshot = self.snapshot()
+        for listener in listeners:
+            try:
+                listener(snapshot)
+            except Exception:  # a listener never breaks a registration
+                continue
 
     # Recovery state: the recovery code of the capture layer flips it.
     def set_in_recovery(self, value: bool) -> None:
@@ -152,6 +179,7 @@ class Registry:
             if resolved not in self._files:
                 self._check_room()
             self._files[resolved] = RegisteredFile(resolved, kind, FileFlags(int(flags) & 0xFFFF))
+        self._changed()
 
     def unregister_file(self, path: str | os.PathLike[str]) -> None:
         """Remove a registration.
@@ -165,6 +193,7 @@ class Registry:
             self._check_state()
             if self._files.pop(resolved, None) is None:
                 raise NotFoundError(f"{resolved} is not registered")
+        self._changed()
 
     def register_metadata(self, key: str, value: str) -> None:
         """Add (or replace) one custom metadata pair.
@@ -198,6 +227,7 @@ class Registry:
                     )
                 self._check_room()
             self._metadata[key] = value
+        self._changed()
 
     def unregister_metadata(self, key: str) -> None:
         """Remove a metadata pair; :class:`NotFoundError` if there is none."""
@@ -205,6 +235,7 @@ class Registry:
             self._check_state()
             if self._metadata.pop(key, None) is None:
                 raise NotFoundError(f"no metadata registered under {key!r}")
+        self._changed()
 
     def register_memory_block(self, address: int, size: int, *, excluded: bool = False) -> None:
         """Register a memory range for dumps (``excluded=True``: keep it out of dumps).
@@ -225,6 +256,7 @@ class Registry:
             if (address, excluded) not in self._blocks:
                 self._check_room()
             self._blocks[(address, excluded)] = RegisteredMemoryBlock(address, size, excluded)
+        self._changed()
 
     def unregister_memory_block(self, address: int, *, excluded: bool = False) -> None:
         """Remove a memory block; :class:`NotFoundError` (WER_E_NOT_FOUND) if not registered."""
@@ -232,6 +264,7 @@ class Registry:
             self._check_state()
             if self._blocks.pop((address, excluded), None) is None:
                 raise NotFoundError(f"no memory block registered at {address:#x}")
+        self._changed()
 
     def register_additional_process(self, process_id: int, thread_id: int = 0) -> None:
         """Dump another process too when this one crashes.
@@ -252,6 +285,7 @@ class Registry:
                     f"at most {WER_MAX_REGISTERED_DUMPCOLLECTION} additional processes"
                 )
             self._processes[process_id] = RegisteredProcess(process_id, thread_id)
+        self._changed()
 
     def unregister_additional_process(self, process_id: int) -> None:
         """Remove an additional process; :class:`NotFoundError` if not registered."""
@@ -259,6 +293,7 @@ class Registry:
             self._check_state()
             if self._processes.pop(process_id, None) is None:
                 raise NotFoundError(f"process {process_id} is not registered")
+        self._changed()
 
     def snapshot(self) -> RegisteredData:
         """Return everything registered, consistently."""
@@ -278,6 +313,7 @@ class Registry:
             self._blocks.clear()
             self._processes.clear()
             self._in_recovery = False
+        self._changed()
 
     def _after_fork(self) -> None:
         # The parent's lock may have been held at fork time; the child gets a fresh one.

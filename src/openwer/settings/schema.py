@@ -183,8 +183,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
         None,
         "directory on the server (builds Server.Url)",
     ),
+    # Hang detection in Python programs (openwer extension; docs/hangs.md).
+    _flag("Hang.Disabled", "1 turns hang detection and lock tracking off"),
+    _int(
+        "Hang.ThresholdMs",
+        5000,
+        50,
+        600_000,
+        "milliseconds without progress before a hang is reported (WER: 5 s)",
+    ),
+    _flag("Hang.IgnoreMainThread", "1 watches only heartbeats, asyncio loops and deadlocks"),
+    _flag("Hang.DisableLockTracking", "1 stops recording lock owners (no Python wait chains)"),
 )
-"""Every setting, in the order of wer-spec §4; listings keep this order."""
+"""Every setting, in the order of wer-spec §4 (openwer's own ``Hang.*`` last); listings keep
+this order."""
 
 SPECS_BY_NAME: Mapping[str, SettingSpec] = MappingProxyType(
     {spec.name.casefold(): spec for spec in SETTINGS}

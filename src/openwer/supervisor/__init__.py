@@ -12,10 +12,11 @@ The program learns about its supervisor through ``OPENWER_SUPERVISOR_DIR``, a pr
 where it leaves its restart registration and its "crash already reported" marker
 (:mod:`~openwer.supervisor.channel`, written by :mod:`openwer.capture.restart`).
 
-For now this is a plain parent process: it does not trace the program, so a debugger can still
-attach to a supervised program. Native crash capture will add ptrace (and with it a minidump of
-the dying process); from then on a supervised program cannot be traced by a debugger at the
-same time (one tracer per process), and this note will say how to hand it over.
+With ``native=True`` (what ``openwer run`` does unless ``--no-trace``) the program is started
+traced (:mod:`~openwer.supervisor.traced_run`, :mod:`openwer.native`): a fatal signal is
+captured as a minidump before it is delivered, and the APPCRASH report carries it. A traced
+program cannot be traced by a debugger at the same time (one tracer per process); docs/native.md
+shows how to hand a stopped program over to lldb or gdb, and ``--no-trace`` runs it untraced.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ report. It carries what a parent process knows, in WER's APPCRASH parameters (we
                                a signal is not an exception code, and the numbers stay exact)
     P7 Exception Offset        0000000000000000
 
-plus ``ProcessExit.json`` (pid, command line, signal, core dumped, uptime). Native crash capture
-will later enrich such reports with a minidump and real module facts.
+plus ``ProcessExit.json`` (pid, command line, signal, core dumped, uptime). This is the report of
+an untraced run (``--no-trace``, or ptrace not permitted); a traced run's report is made by
+:mod:`openwer.native.appcrash`, with the minidump and the real module facts.
 
 The report is submitted with ``WerConsentNotAsked`` and ``WER_SUBMIT_QUEUE``: queued silently
 (the supervisor never prompts), subject to the settings (``Disabled``, exclusions, consent 0).

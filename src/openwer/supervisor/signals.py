@@ -87,6 +87,16 @@ class SignalForwarder:
                 continue
             self._forward(pid, info)
 
+    def pump(self, pid: int, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` for one watched signal; forward it to ``pid`` unless SIGCHLD.
+
+        The tracer of ``openwer run`` reaps its threads itself and calls this between rounds:
+        SIGCHLD (a tracee stopped or ended) only wakes it up.
+        """
+        info = signal.sigtimedwait(self._watched, timeout_s)
+        if info is not None and info.si_signo != signal.SIGCHLD:
+            self._forward(pid, info)
+
     def drain(self) -> None:
         """Take every pending watched signal without forwarding it (noting stop requests)."""
         while (info := signal.sigtimedwait(self._watched, 0)) is not None:

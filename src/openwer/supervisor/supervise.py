@@ -9,6 +9,11 @@ Lifecycle of :func:`supervise`::
            └──────────── RESTART (new process, registered command line) ◄──┘
     otherwise: signals restored, channel removed, SupervisionResult returned
 
+Traced runs (``native=True``) replace "launch, waitpid" with :mod:`openwer.native`'s tracer:
+it answers every stop of the program and its children, snapshots a fatal signal before letting
+it be delivered, and reports crashes of forked children on its own; the run's APPCRASH report
+then carries the minidump.
+
 A run is a **crash** when the program died of a fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
 SIGABRT, SIGSYS, SIGTRAP), or when its own crash path left a ``<pid>.reported`` marker and it did
 not exit cleanly (an unhandled Python exception: the in-process hook reported it and the process
@@ -31,6 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from openwer.native.tracer import NativeCrash
 from openwer.report import ReportContext
 from openwer.supervisor.channel import CrashMarker, SupervisorChannel
 from openwer.supervisor.crash_report import file_crash_report
@@ -38,6 +44,7 @@ from openwer.supervisor.exit_status import ChildExit, decode_wait_status
 from openwer.supervisor.launch import LaunchError, spawn
 from openwer.supervisor.restart_policy import RestartDecision, RestartPolicy, restart_command
 from openwer.supervisor.signals import SignalForwarder
+from openwer.supervisor.traced_run import file_traced_crash, start_traced, trace_until_exit
 from openwer.types import SubmitResult
 
 __all__ = ["ReportOrigin", "RunRecord", "SupervisionResult", "supervise"]
@@ -62,9 +69,11 @@ class RunRecord:
     crashed: bool
     report: ReportOrigin
     restart: RestartDecision
-    report_key: str | None = None  # the in-process report's store key, when it gave one
+    report_key: str | None = None  # the report's store key, when known
     submit_result: SubmitResult | None = None  # the supervisor's own report
     next_argv: tuple[str, ...] | None = None  # the restart's command line
+    minidump_size: int = 0  # bytes of the supervisor report's minidump (0: none)
+    fault_to_report_s: float | None = None  # fatal signal → report stored (traced runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,7 @@ def supervise(
     environ: Mapping[str, str] | None = None,
     context: ReportContext | None = None,
     on_run_end: Callable[[RunRecord], None] | None = None,
+    native: bool = False,
 ) -> SupervisionResult:
     """Run ``command`` under supervision until it ends for good (see module docstring).
 
@@ -101,6 +111,9 @@ def supervise(
         environ: The program's environment (default ``os.environ``), plus the channel variable.
         context: Where a crash report goes (default: this machine's, honouring OPENWER_HOME).
         on_run_end: Called with each :class:`RunRecord` as soon as the run is over.
+        native: Trace the program (ptrace) and capture native crashes with a minidump
+            (``openwer run`` does unless ``--no-trace``); falls back to plain supervision
+            when tracing is not permitted.
 
     Raises:
         LaunchError: the program cannot be started.
@@ -113,15 +126,24 @@ def supervise(
         env = channel.environment(os.environ if environ is None else environ)
         while True:
             try:
-                pid = spawn(argv, env, sigmask=signals.child_mask)
+                pid = start_traced(argv, env, sigmask=signals.child_mask) if native else None
+                traced = pid is not None
+                if pid is None:
+                    pid = spawn(argv, env, sigmask=signals.child_mask)
             except LaunchError as exc:
                 if not runs:
                     raise
                 return SupervisionResult(tuple(runs), restart_failure=str(exc))
             started = time.monotonic()
-            child = decode_wait_status(pid, signals.wait_for_exit(pid))
+            crash: NativeCrash | None = None
+            if traced:
+                traced_result = trace_until_exit(pid, argv, signals, context)
+                status, crash = traced_result.status, traced_result.crash
+            else:
+                status = signals.wait_for_exit(pid)
+            child = decode_wait_status(pid, status)
             uptime = time.monotonic() - started
-            record = _record_run(argv, child, uptime, channel, context)
+            record = _record_run(argv, child, uptime, channel, context, crash)
             signals.drain()
             request = channel.restart_request(pid)
             channel.forget(pid)
@@ -150,6 +172,7 @@ def _record_run(
     uptime: float,
     channel: SupervisorChannel,
     context: ReportContext | None,
+    crash: NativeCrash | None = None,
 ) -> RunRecord:
     marker: CrashMarker | None = channel.crash_marker(child.pid)
     clean_exit = child.signal is None and child.exit_code == 0
@@ -162,6 +185,21 @@ def _record_run(
             report=ReportOrigin.IN_PROCESS,
             restart=RestartDecision.NOT_ENABLED,
             report_key=marker.report_key,
+        )
+    if child.fatal_signal and crash is not None:
+        filed = file_traced_crash(argv, crash, uptime, context)
+        origin = ReportOrigin.SUPERVISOR if filed.result else ReportOrigin.SUPERVISOR_FAILED
+        return RunRecord(
+            argv,
+            child,
+            uptime,
+            crashed=True,
+            report=origin,
+            restart=RestartDecision.NOT_ENABLED,
+            report_key=filed.key,
+            submit_result=filed.result,
+            minidump_size=filed.dump_size,
+            fault_to_report_s=time.monotonic() - crash.signal_time,
         )
     if child.fatal_signal:
         result = file_crash_report(argv, child, uptime, context=context)

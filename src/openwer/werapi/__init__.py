@@ -17,17 +17,25 @@ from __future__ import annotations
 from openwer.werapi import (
     constants,
     exclusion_api,
+    last_error,
     metadata_structs,
     registration_api,
     report_api,
     store_api,
+    wait_chain_api,
+    wait_chain_constants,
+    wait_chain_structs,
 )
 from openwer.werapi.constants import *  # noqa: F403
 from openwer.werapi.exclusion_api import *  # noqa: F403
+from openwer.werapi.last_error import *  # noqa: F403
 from openwer.werapi.metadata_structs import *  # noqa: F403
 from openwer.werapi.registration_api import *  # noqa: F403
 from openwer.werapi.report_api import *  # noqa: F403
 from openwer.werapi.store_api import *  # noqa: F403
+from openwer.werapi.wait_chain_api import *  # noqa: F403
+from openwer.werapi.wait_chain_constants import *  # noqa: F403
+from openwer.werapi.wait_chain_structs import *  # noqa: F403
 
 # One list, built from the submodules' own, so a name is never spelled twice.
 __all__ = sorted(
@@ -38,6 +46,10 @@ __all__ = sorted(
         *registration_api.__all__,
         *exclusion_api.__all__,
         *metadata_structs.__all__,
+        *last_error.__all__,
+        *wait_chain_api.__all__,
+        *wait_chain_constants.__all__,
+        *wait_chain_structs.__all__,
     }
     - {"set_report_context"}
 )
