@@ -1,4 +1,4 @@
-"""``openwer run [--restart] [--max-restarts N] [--no-trace] -- COMMAND…``: supervise a program.
+"""``openwer run [--restart] [--max-restarts N] [--no-trace] [--on-hang ACTION] -- COMMAND…``.
 
 Thin: parse the options, call :func:`openwer.supervisor.supervise` (tracing the program for
 native crash capture unless ``--no-trace``), print one line on stderr per
@@ -29,6 +29,7 @@ from openwer.supervisor import (
     mirror_exit,
     supervise,
 )
+from openwer.supervisor.hang_watch import HangAction
 from openwer.types import SubmitResult
 
 __all__ = ["run"]
@@ -57,6 +58,13 @@ __all__ = ["run"]
     help="Do not trace the program: no minidump of native crashes, but a debugger can attach.",
 )
 @click.option(
+    "--on-hang",
+    type=click.Choice([action.value for action in HangAction]),
+    default=None,
+    help="After reporting a hang: leave the program running, kill it, or kill and restart it "
+    "(when it registered for restart without RESTART_NO_HANG). Default: Hang.SupervisedAction.",
+)
+@click.option(
     "--min-uptime",
     type=click.FloatRange(min=0),
     default=DEFAULT_MIN_UPTIME_S,
@@ -70,6 +78,7 @@ def run(
     restart: bool,
     max_restarts: int,
     no_trace: bool,
+    on_hang: str | None,
     min_uptime: float,
     command: tuple[str, ...],
 ) -> None:
@@ -90,6 +99,7 @@ def run(
             policy,
             on_run_end=lambda record: _render(record, policy),
             native=not no_trace,
+            on_hang=HangAction(on_hang) if on_hang else None,
         )
     except LaunchError as exc:
         click.echo(f"openwer: error: {exc}", err=True)
@@ -101,6 +111,14 @@ def run(
 
 def _render(record: RunRecord, policy: RestartPolicy) -> None:
     name = os.path.basename(record.argv[0]) or record.argv[0]
+    for key in record.hang_reports:
+        click.echo(
+            f"openwer: {name} (pid {record.exit.pid}) stopped responding; "
+            f"an AppHangB1 report is queued ({key})",
+            err=True,
+        )
+    if record.killed_after_hang:
+        click.echo(f"openwer: {name} (pid {record.exit.pid}) was killed after a hang", err=True)
     if record.crashed:
         click.echo(
             f"openwer: {name} (pid {record.exit.pid}) crashed: {record.exit.describe()}; "
@@ -129,6 +147,7 @@ def _no_restart_reason(record: RunRecord, policy: RestartPolicy) -> str | None:
         RestartDecision.STOP_REQUESTED: "openwer run was asked to stop",
         RestartDecision.NOT_REGISTERED: "it did not register for restart",
         RestartDecision.OPTED_OUT: "it registered with RESTART_NO_CRASH",
+        RestartDecision.OPTED_OUT_OF_HANG: "it registered with RESTART_NO_HANG",
         RestartDecision.TOO_SOON: (
             f"it ran {record.uptime_s:.1f} s, less than {policy.min_uptime_s:g} s"
         ),

@@ -69,6 +69,7 @@ __all__ = [
     "capture_plan",
     "environment_allowed",
     "file_native_report",
+    "render_python_stacks",
 ]
 
 log = logging.getLogger("openwer")
@@ -248,7 +249,7 @@ def _file(
         if dump:
             report.add_file_bytes(MINIDUMP_FILE, dump, FileType.MINIDUMP)
         if crash.python_stacks is not None and stacks_json is not None:
-            text = crash.python_stacks.text or _render(crash.python_stacks)
+            text = crash.python_stacks.text or render_python_stacks(crash.python_stacks)
             report.add_file_bytes(PYTHON_STACKS_TEXT, text.encode("utf-8", "replace"))
             report.add_file_bytes(PYTHON_STACKS_JSON, stacks_json)
         report.add_file_bytes(EXIT_FILE, json.dumps(_exit_facts(crash), indent=2).encode())
@@ -260,7 +261,8 @@ def _file(
         return FiledNativeReport(result, report.stored_key, len(dump), local_dump)
 
 
-def _render(stacks: PythonStacks) -> str:
+def render_python_stacks(stacks: PythonStacks) -> str:
+    """faulthandler-like text of ``stacks`` (innermost frame first), for ``python-stacks.txt``."""
     lines: list[str] = []
     for thread in stacks.threads:
         label = "Current thread" if thread.current else "Thread"

@@ -153,15 +153,23 @@ class ProcessTracer:
         self._state.tracees[root] = _Tracee(root, root)
 
     # -- the loop ---------------------------------------------------------------------------
-    def run(self, wait_for_activity: Callable[[float], None]) -> TraceResult:
+    def run(
+        self,
+        wait_for_activity: Callable[[float], None],
+        on_round: Callable[[], None] | None = None,
+    ) -> TraceResult:
         """Answer every stop until the root process has ended; then detach the rest.
 
         ``wait_for_activity(timeout)`` blocks until SIGCHLD (or another signal the caller
-        handles, such as one to forward) arrives or ``timeout`` passes.
+        handles, such as one to forward) arrives or ``timeout`` passes. ``on_round()`` is
+        called once per round (at least every 0.1 s), from this thread, so it may call
+        :meth:`snapshot_running` (the hang watch of ``openwer run``); it must not raise.
         """
         state = self._state
         while state.root_status is None:
-            if not self._drain():
+            if on_round is not None:
+                on_round()
+            if not self._drain() and state.root_status is None:
                 wait_for_activity(0.1)
         self._release_all()
         return TraceResult(state.root_status, state.root_crash)
@@ -293,13 +301,48 @@ class ProcessTracer:
             if self._stacks_probe is not None and _runs_python(into.capture):
                 into.python_stacks = self._stacks_probe(crashed.tgid, crashed.tid)
         finally:
-            for stop in held:  # every held stop goes on as if it had just been reported
-                if stop.kind is StopKind.SIGNAL and stop.signal in FATAL_SIGNALS:
-                    # Another thread's crash: snapshot it once this one is resumed, not
-                    # nested inside this snapshot (which still holds this thread stopped).
-                    self._state.deferred.append(stop)
-                else:
-                    self._handle(stop)
+            self._let_go(held)
+
+    def snapshot_running(self, tgid: int) -> tuple[Capture, PythonStacks | None] | None:
+        """Snapshot traced process ``tgid`` while it runs (a hang): no exception stream.
+
+        Every thread is interrupted, read and then let go exactly as its stop would have been
+        answered, so the program goes on as before. None when ``tgid`` is not traced here.
+        """
+        if tgid not in self._state.tracees:
+            return None
+        held = self._stop_siblings(_Tracee(0, tgid))  # no thread is exempt: stop them all
+        try:
+            threads: list[CapturedThread] = []
+            for stop in sorted(held, key=lambda stop: stop.tid != tgid):  # main thread first
+                if not stop.ended:
+                    with contextlib.suppress(TraceError):
+                        threads.append(CapturedThread(stop.tid, read_context(stop.tid)))
+            with ProcessMemory(tgid) as memory:
+                capture = collect_snapshot(
+                    tgid,
+                    threads,
+                    None,
+                    self.plan,
+                    memory=memory,
+                    identities=self._identities,
+                    include_environ=self._include_environ(),
+                )
+            stacks = None
+            if self._stacks_probe is not None and _runs_python(capture):
+                stacks = self._stacks_probe(tgid, tgid)
+            return capture, stacks
+        finally:
+            self._let_go(held)
+
+    def _let_go(self, held: list[TraceStop]) -> None:
+        for stop in held:  # every held stop goes on as if it had just been reported
+            if stop.kind is StopKind.SIGNAL and stop.signal in FATAL_SIGNALS:
+                # Another thread's crash: snapshot it once this one is resumed, not
+                # nested inside this snapshot (which still holds this thread stopped).
+                self._state.deferred.append(stop)
+            else:
+                self._handle(stop)
 
     def _stop_siblings(self, crashed: _Tracee) -> list[TraceStop]:
         """Interrupt every other thread of the crashed process and collect their stops."""

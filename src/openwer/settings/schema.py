@@ -194,6 +194,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     _flag("Hang.IgnoreMainThread", "1 watches only heartbeats, asyncio loops and deadlocks"),
     _flag("Hang.DisableLockTracking", "1 stops recording lock owners (no Python wait chains)"),
+    SettingSpec(
+        ("Hang", "SupervisedAction"),
+        ValueKind.CHOICE,
+        0,
+        "what openwer run does with a program it reported hung (--on-hang)",
+        choices=((0, "leave it running"), (1, "kill it"), (2, "restart it if registered")),
+    ),
 )
 """Every setting, in the order of wer-spec §4 (openwer's own ``Hang.*`` last); listings keep
 this order."""

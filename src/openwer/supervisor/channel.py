@@ -41,6 +41,7 @@ __all__ = [
     "ENV_SUPERVISOR_DIR",
     "REPORTED_SUFFIX",
     "RESTART_NO_CRASH",
+    "RESTART_NO_HANG",
     "RESTART_SUFFIX",
     "CrashMarker",
     "RestartRequest",
@@ -53,7 +54,9 @@ ENV_SUPERVISOR_DIR = "OPENWER_SUPERVISOR_DIR"
 RESTART_SUFFIX = ".restart.json"
 REPORTED_SUFFIX = ".reported"
 RESTART_NO_CRASH = 1
-"""WER's ``RESTART_NO_CRASH`` bit (wer-spec.md §3), the only flag the supervisor acts on."""
+"""WER's ``RESTART_NO_CRASH`` bit (wer-spec.md §3): no restart after a crash."""
+RESTART_NO_HANG = 2
+"""WER's ``RESTART_NO_HANG`` bit: no restart after ``openwer run`` killed a hung program."""
 
 _MAX_FILE_SIZE = 64 * 1024
 
@@ -75,6 +78,11 @@ class RestartRequest:
     def restarts_after_crash(self) -> bool:
         """False when the process opted out with ``RESTART_NO_CRASH``."""
         return not self.flags & RESTART_NO_CRASH
+
+    @property
+    def restarts_after_hang(self) -> bool:
+        """False when the process opted out with ``RESTART_NO_HANG``."""
+        return not self.flags & RESTART_NO_HANG
 
 
 @dataclass(frozen=True, slots=True)

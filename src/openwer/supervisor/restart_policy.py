@@ -44,6 +44,7 @@ class RestartDecision(Enum):
     STOP_REQUESTED = "stop-requested"  # openwer run was asked to stop
     NOT_REGISTERED = "not-registered"  # it never called register_restart()
     OPTED_OUT = "opted-out"  # registered with RESTART_NO_CRASH
+    OPTED_OUT_OF_HANG = "opted-out-of-hang"  # killed after a hang; registered with RESTART_NO_HANG
     TOO_SOON = "too-soon"  # ran less than the minimum uptime (the 60-second rule)
     LIMIT_REACHED = "limit-reached"  # restarted --max-restarts times already
 
@@ -74,17 +75,25 @@ class RestartPolicy:
         uptime_s: float,
         restarts_so_far: int,
         stop_requested: bool,
+        hung: bool = False,
     ) -> RestartDecision:
-        """Decide whether to restart after one run (checks in the order of the enum)."""
+        """Decide whether to restart after one run (checks in the order of the enum).
+
+        ``hung``: the supervisor killed the run after a hang to restart it (``--on-hang
+        restart``), which counts as a failure here; the registration must then allow a restart
+        after a hang instead of after a crash.
+        """
         if not self.enabled:
             return RestartDecision.NOT_ENABLED
-        if not crashed:
+        if not crashed and not hung:
             return RestartDecision.NOT_A_CRASH
         if stop_requested:
             return RestartDecision.STOP_REQUESTED
         if request is None:
             return RestartDecision.NOT_REGISTERED
-        if not request.restarts_after_crash:
+        if hung and not request.restarts_after_hang:
+            return RestartDecision.OPTED_OUT_OF_HANG
+        if not hung and not request.restarts_after_crash:
             return RestartDecision.OPTED_OUT
         if uptime_s < self.min_uptime_s:
             return RestartDecision.TOO_SOON

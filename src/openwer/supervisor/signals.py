@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from collections.abc import Callable
 from types import TracebackType
 
 __all__ = ["FORWARDED_SIGNALS", "STOP_SIGNALS", "SignalForwarder"]
@@ -72,8 +73,10 @@ class SignalForwarder:
         self.drain()
         signal.pthread_sigmask(signal.SIG_SETMASK, self._original_mask)
 
-    def wait_for_exit(self, pid: int) -> int:
+    def wait_for_exit(self, pid: int, on_round: Callable[[], None] | None = None) -> int:
         """Forward signals to ``pid`` until it ends; return its ``waitpid`` status.
+
+        ``on_round()`` is called every round (at least every 0.1 s): the hang watch.
 
         Raises:
             ChildProcessError: ``pid`` is not our child (or was reaped by someone else).
@@ -82,6 +85,8 @@ class SignalForwarder:
             reaped, status = os.waitpid(pid, os.WNOHANG)
             if reaped == pid:
                 return status
+            if on_round is not None:
+                on_round()
             info = signal.sigtimedwait(self._watched, _POLL_S)
             if info is None or info.si_signo == signal.SIGCHLD:
                 continue

@@ -14,6 +14,11 @@ it answers every stop of the program and its children, snapshots a fatal signal 
 it be delivered, and reports crashes of forked children on its own; the run's APPCRASH report
 then carries the minidump.
 
+Every run is watched for hangs (:mod:`~openwer.supervisor.hang_watch`, ``Hang.*`` settings):
+a main thread blocked in the same wait past ``Hang.ThresholdMs`` gives one ``AppHangB1`` report
+per episode, and then the program is left running, killed, or killed and restarted (``--on-hang``
+or ``Hang.SupervisedAction``; a restart follows the restart policy and ``RESTART_NO_HANG``).
+
 A run is a **crash** when the program died of a fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
 SIGABRT, SIGSYS, SIGTRAP), or when its own crash path left a ``<pid>.reported`` marker and it did
 not exit cleanly (an unhandled Python exception: the in-process hook reported it and the process
@@ -36,11 +41,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from openwer.native.collector import Capture
+from openwer.native.live_snapshot import snapshot_process
+from openwer.native.python_stacks import PythonStacks
 from openwer.native.tracer import NativeCrash
 from openwer.report import ReportContext
 from openwer.supervisor.channel import CrashMarker, SupervisorChannel
 from openwer.supervisor.crash_report import file_crash_report
 from openwer.supervisor.exit_status import ChildExit, decode_wait_status
+from openwer.supervisor.hang_watch import HangAction, HangSetup, HangWatch, hang_setup
 from openwer.supervisor.launch import LaunchError, spawn
 from openwer.supervisor.restart_policy import RestartDecision, RestartPolicy, restart_command
 from openwer.supervisor.signals import SignalForwarder
@@ -74,6 +83,8 @@ class RunRecord:
     next_argv: tuple[str, ...] | None = None  # the restart's command line
     minidump_size: int = 0  # bytes of the supervisor report's minidump (0: none)
     fault_to_report_s: float | None = None  # fatal signal → report stored (traced runs)
+    hang_reports: tuple[str, ...] = ()  # store keys of the AppHangB1 reports of this run
+    killed_after_hang: bool = False  # openwer run killed it after a hang (--on-hang kill/restart)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +113,7 @@ def supervise(
     context: ReportContext | None = None,
     on_run_end: Callable[[RunRecord], None] | None = None,
     native: bool = False,
+    on_hang: HangAction | None = None,
 ) -> SupervisionResult:
     """Run ``command`` under supervision until it ends for good (see module docstring).
 
@@ -114,6 +126,7 @@ def supervise(
         native: Trace the program (ptrace) and capture native crashes with a minidump
             (``openwer run`` does unless ``--no-trace``); falls back to plain supervision
             when tracing is not permitted.
+        on_hang: What to do with a program reported hung (default: ``Hang.SupervisedAction``).
 
     Raises:
         LaunchError: the program cannot be started.
@@ -122,6 +135,7 @@ def supervise(
     original = tuple(command)
     argv = original
     runs: list[RunRecord] = []
+    hangs = _hang_setup(context, on_hang)
     with SupervisorChannel.create() as channel, SignalForwarder() as signals:
         env = channel.environment(os.environ if environ is None else environ)
         while True:
@@ -136,18 +150,33 @@ def supervise(
                 return SupervisionResult(tuple(runs), restart_failure=str(exc))
             started = time.monotonic()
             crash: NativeCrash | None = None
+            watches: list[HangWatch] = []
             if traced:
-                traced_result = trace_until_exit(pid, argv, signals, context)
+                traced_result = trace_until_exit(
+                    pid, argv, signals, context, hangs, on_watch=watches.append
+                )
                 status, crash = traced_result.status, traced_result.crash
             else:
-                status = signals.wait_for_exit(pid)
+                if hangs.enabled:
+                    watches.append(
+                        HangWatch(pid, argv, hangs, context=context, snapshot=_seize_snapshot)
+                    )
+                status = signals.wait_for_exit(pid, watches[0].tick if watches else None)
             child = decode_wait_status(pid, status)
             uptime = time.monotonic() - started
             record = _record_run(argv, child, uptime, channel, context, crash)
+            killed_after_hang = any(watch.killed for watch in watches)
+            record = replace(
+                record,
+                hang_reports=tuple(f.key for watch in watches for f in watch.reports),
+                killed_after_hang=killed_after_hang,
+            )
             signals.drain()
             request = channel.restart_request(pid)
             channel.forget(pid)
-            decision = rules.decide(
+            restarting_hang = killed_after_hang and hangs.action is HangAction.RESTART
+            decision = (rules if not restarting_hang else replace(rules, enabled=True)).decide(
+                hung=restarting_hang,
                 crashed=record.crashed,
                 request=request,
                 uptime_s=uptime,
@@ -164,6 +193,20 @@ def supervise(
             if next_argv is None:
                 return SupervisionResult(tuple(runs))
             argv = next_argv
+
+
+def _hang_setup(context: ReportContext | None, action: HangAction | None) -> HangSetup:
+    try:
+        settings = (context or ReportContext.from_environment()).settings
+    except Exception:  # a broken settings file: reported when a report is filed
+        settings = None
+    return hang_setup(settings, action)
+
+
+def _seize_snapshot(pid: int) -> tuple[Capture, PythonStacks | None]:
+    # Untraced: seize for the few milliseconds of the dump (raises TraceError when another
+    # tracer, a debugger, holds the program: the report then goes without a dump).
+    return snapshot_process(pid), None
 
 
 def _record_run(

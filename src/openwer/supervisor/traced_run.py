@@ -42,6 +42,7 @@ from openwer.native.python_stacks import PythonStacks, find_py_spy, py_spy_stack
 from openwer.native.traced_launch import ExecFailure, spawn_traced
 from openwer.native.tracer import NativeCrash, ProcessTracer, TraceResult
 from openwer.report import ReportContext
+from openwer.supervisor.hang_watch import HangSetup, HangWatch
 from openwer.supervisor.launch import COMMAND_NOT_FOUND, COMMAND_NOT_RUNNABLE, LaunchError
 from openwer.supervisor.signals import SignalForwarder
 
@@ -114,8 +115,15 @@ def trace_until_exit(
     argv: Sequence[str],
     signals: SignalForwarder,
     context: ReportContext | None,
+    hangs: HangSetup | None = None,
+    on_watch: Callable[[HangWatch], None] | None = None,
 ) -> TraceResult:
-    """Trace ``pid`` until it ends; report crashes of its traced children on the way."""
+    """Trace ``pid`` until it ends; report crashes of its traced children on the way.
+
+    With ``hangs`` enabled, a :class:`~openwer.supervisor.hang_watch.HangWatch` watches the
+    program between the tracer's rounds and snapshots it through the tracer (handed to
+    ``on_watch`` first, so the caller can read what it did).
+    """
     ctx = _context(context)
     application = _application(argv)
     plan = capture_plan(ctx.settings, application.name) if ctx else DumpPlan.mini()
@@ -146,7 +154,14 @@ def trace_until_exit(
         on_child_crash=child_crashed,
         stacks_probe=_stacks_probe(),
     )
-    result = tracer.run(lambda timeout: signals.pump(pid, timeout))
+    watch = None
+    if hangs is not None and hangs.enabled:
+        watch = HangWatch(pid, argv, hangs, context=ctx, snapshot=tracer.snapshot_running)
+        if on_watch is not None:
+            on_watch(watch)
+    result = tracer.run(
+        lambda timeout: signals.pump(pid, timeout), watch.tick if watch is not None else None
+    )
     log.debug("openwer: traced pid %d for %.3f s", pid, time.monotonic() - started)
     return result
 
