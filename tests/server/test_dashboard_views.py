@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from dashboard_support import report_bundle
@@ -185,6 +186,28 @@ def test_native_frames_and_dumps_are_shown_when_present() -> None:
     assert [f.function for f in stacks.native_threads[0].frames] == ["+0x1000", "main"]
     assert stacks.dump_files == ("memory.mdmp",)
     assert not stacks.empty
+
+
+def test_a_bundles_minidump_is_walked_into_native_frames(corpus_dir: Path) -> None:
+    """Without native-stacks.json, the bundle's minidump is walked (no symbols): the crashed
+    thread comes first, innermost frame last, each frame saying how it was found."""
+    dump = corpus_dir / "mdmp-linux" / "getsentry__symbolicator__tests__fixtures__linux.dmp"
+    stacks = stacks_of(_stored({"minidump.mdmp": dump.read_bytes()}))
+    crashed = stacks.native_threads[0]
+    assert crashed.crashed
+    assert crashed.frames[-1].module == "crash"
+    assert crashed.frames[-1].found_by == "context"
+    assert {f.found_by for f in crashed.frames[:-1]} <= {"cfi", "frame_pointer", "scan"}
+    assert all(f.origin == "native" for f in crashed.frames)
+    assert stacks.dump_files == ("minidump.mdmp",)
+
+
+@settings(max_examples=60)
+@given(st.binary(max_size=400).map(lambda tail: b"MDMP\x93\xa7\x00\x00" + tail))
+def test_a_damaged_minidump_gives_no_native_frames_and_no_error(data: bytes) -> None:
+    """Bytes from the network: whatever the dump holds, the page gets an answer."""
+    stacks = stacks_of(_stored({"minidump.mdmp": data}))
+    assert stacks.dump_files == ("minidump.mdmp",)
 
 
 @settings(max_examples=60)

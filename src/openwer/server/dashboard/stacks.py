@@ -2,10 +2,12 @@
 
 The client writes (docs/events.md) ``stack.json`` (every exception of the chain with its frames
 and the faulting frame), ``threads.json`` (the Python stack of every thread) and
-``traceback.txt`` (the traceback as Python prints it). Native frames come from minidumps; until
-the server walks them, a bundle may carry ``native-stacks.json`` (``{"threads": [{"name",
-"crashed", "frames": [{"module", "function", "offset", "file", "line"}]}]}``), which is shown
-when present; otherwise the page lists the dump files the bundle holds.
+``traceback.txt`` (the traceback as Python prints it). Native frames come from the bundle's
+minidump (an APPCRASH or hang report's ``minidump.mdmp``), walked here without symbols (the
+server has no binaries: frame pointers and stack scanning, bounded; ``openwer analyze`` with
+``--symbols`` does better offline); a bundle may also carry ``native-stacks.json``
+(``{"threads": [{"name", "crashed", "frames": [{"module", "function", "offset", "file",
+"line"}]}]}``), which is preferred when present. The page lists the dump files either way.
 
 Everything here reads data that came from the network: documents are bounded (200 exceptions or
 threads, 500 frames each, 8 MiB per file), wrong types are skipped, and a document that does not
@@ -15,6 +17,7 @@ parse yields nothing rather than an error. Pure; thread-safe.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +31,18 @@ _MAX_FILE = 8 * 1024 * 1024
 _MAX_TEXT = 400
 _MAX_TRACEBACK = 256 * 1024
 _DUMP_SUFFIXES = (".mdmp", ".dmp", ".hdmp")
+_MAX_DUMP = 16 * 1024 * 1024  # a bigger (heap/full) dump is left to `openwer analyze`
+_MAX_NATIVE_THREADS = 32
+_NATIVE_FRAMES = 64
+
+log = logging.getLogger("openwer.server.dashboard")
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
     """One frame, outermost first in its stack. ``origin`` is ``application``, ``library``,
-    ``stdlib`` or ``native``; ``faulting`` marks the frame the signature names."""
+    ``stdlib`` or ``native``; ``faulting`` marks the frame the signature names; ``found_by`` is how
+    a native frame was found (``context``, ``frame_pointer``, ``scan``…)."""
 
     module: str
     function: str
@@ -41,6 +50,7 @@ class Frame:
     line: int | None
     origin: str
     faulting: bool = False
+    found_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +196,7 @@ def _threads(bundle: StoredBundle) -> tuple[PythonThread, ...]:
 def _native(bundle: StoredBundle) -> tuple[NativeThread, ...]:
     document = _document(bundle, "native-stacks.json")
     if document is None:
-        return ()
+        return _walked_minidump(bundle)
     threads = []
     for raw in _items(document.get("threads")):
         frames = tuple(
@@ -204,6 +214,49 @@ def _native(bundle: StoredBundle) -> tuple[NativeThread, ...]:
             NativeThread(_text(raw.get("name"), "(unnamed)"), raw.get("crashed") is True, frames)
         )
     return tuple(threads)
+
+
+def _walked_minidump(bundle: StoredBundle) -> tuple[NativeThread, ...]:
+    """The bundle's minidump walked without symbols; crashed thread first. Never raises."""
+    dump_file = next(
+        (f for f in bundle.files if f.name.casefold().endswith((".mdmp", ".dmp"))), None
+    )
+    if dump_file is None or len(dump_file.data) > _MAX_DUMP:
+        return ()
+    from openwer.analysis.analysis_document import analysis_document
+    from openwer.analysis.crash_analysis import analyze_minidump
+    from openwer.analysis.stack_walker import WalkLimits
+    from openwer.formats.minidump import parse_minidump
+
+    limits = WalkLimits(max_frames=_NATIVE_FRAMES, max_total_frames=2_000)
+    try:
+        document = analysis_document(analyze_minidump(parse_minidump(dump_file.data), None, limits))
+    except Exception as exc:  # bytes from the network: a page never fails on them
+        log.info("minidump %s not walked: %s", dump_file.name, exc)
+        return ()
+    threads = []
+    for raw in _items(document.get("threads"))[:_MAX_NATIVE_THREADS]:
+        frames = tuple(
+            Frame(
+                module=_text(f.get("module"), "?"),
+                function=_text(f.get("function")) or _offset(f.get("module_offset")),
+                file="",
+                line=None,
+                origin="native",
+                found_by=_text(f.get("trust")),
+            )
+            # innermost first in the dump; pages list stacks outermost first
+            for f in reversed(_items(raw.get("frames"))[:_NATIVE_FRAMES])
+        )
+        name = _text(raw.get("name")) or f"thread {_int(raw.get('id'))}"
+        threads.append(NativeThread(name, raw.get("crashed") is True, frames))
+    threads.sort(key=lambda t: not t.crashed)
+    return tuple(threads)
+
+
+def _offset(value: Any) -> str:
+    offset = _int(value)
+    return "?" if offset is None else f"+{offset:#x}"
 
 
 def _traceback(bundle: StoredBundle) -> str | None:
