@@ -70,7 +70,6 @@ def create_app(
         blobs=blobs,
         auth=rate_limited(Authenticator(repository, repository), config),
         ingest=IngestService(
-            repository,
             batcher,
             blobs,
             max_bundle_bytes=config.max_bundle_bytes,

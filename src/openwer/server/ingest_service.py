@@ -40,7 +40,6 @@ from openwer.server.storage import (
     BundleOutcome,
     BundleUpload,
     IngestBatcher,
-    IngestRepository,
     ProductRow,
     ReportFile,
     Stage1Item,
@@ -72,13 +71,12 @@ class IngestService:
 
     def __init__(
         self,
-        repository: IngestRepository,
         batcher: IngestBatcher,
         bundles: BlobStore,
         *,
         max_bundle_bytes: int,
     ) -> None:
-        self._repository = repository
+        # every write goes through the batcher (group commit), none to the repository directly
         self._batcher = batcher
         self._bundles = bundles
         self._limits = BundleLimits(max_input_bytes=max_bundle_bytes)
