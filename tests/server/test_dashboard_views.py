@@ -57,6 +57,8 @@ def test_daily_bars_fill_every_day_of_the_range() -> None:
     assert chart.bars[-1].label == "2026-05-01: 7 hits"
     assert chart.bars[0].height == 0
     assert [nice_ceiling(v) for v in (0, 1, 3, 7, 11, 240, 999)] == [1, 1, 5, 10, 20, 500, 1000]
+    single = day_bars([DayCount(TODAY, 1)], TODAY - timedelta(days=1), TODAY)
+    assert [t.label for t in single.y_ticks] == ["0", "1"]  # no second "0" halfway
 
 
 def _signature(*pairs: tuple[str, str]) -> tuple[SignatureParameter, ...]:
@@ -93,6 +95,17 @@ def test_headlines_name_what_failed_where() -> None:
         "at +0x1a2b",
         "app",
     )
+    linux = headline(
+        "APPCRASH",
+        _signature(
+            ("Fault Module Name", "libc.so.6"),
+            ("Exception Code", "0000000b"),
+            ("Exception Offset", "167ad8"),
+        ),
+    )
+    assert linux.title == "SIGSEGV in libc.so.6"  # a Linux signal number, named
+    odd = headline("APPCRASH", _signature(("Fault Module Name", "m"), ("Exception Code", "zz")))
+    assert odd.title == "zz in m"
     hang = headline("AppHangB1", _signature(("Hang Signature", "ab12"), ("Hang Type", "0")))
     assert hang.title == "Hang in ab12"
     generic = headline("MyEvent", _signature(("P0", "a"), ("P1", "b"), ("P2", "c" * 300)))

@@ -142,7 +142,9 @@ def day_bars(
                 value=value,
             )
         )
-    y_ticks = tuple(Tick(_r(height - height * f), f"{int(top * f):,}") for f in (0, 0.5, 1))
+    # a middle tick only where it is a whole number of hits (not "0" twice for a peak of 1)
+    fractions = (0, 0.5, 1) if top % 2 == 0 else (0, 1)
+    y_ticks = tuple(Tick(_r(height - height * f), f"{int(top * f):,}") for f in fractions)
     step = max(1, span // 6)
     x_ticks = tuple(
         Tick(_r(index * slot + slot / 2), values[index][0].strftime("%b %d"))

@@ -4,7 +4,8 @@ The parameters are found by name, not by slot, so the headline works for every e
 docs/events.md documents and degrades to the informative values for the others:
 
 * Python exceptions: ``json.decoder.JSONDecodeError`` — ``in Parser.read_row (importer.parser)``
-* APPCRASH: ``c0000005 in libfoo.so`` — ``at +0x1a2b``
+* APPCRASH: ``c0000005 in libfoo.so`` — ``at +0x1a2b`` (a Linux signal number is named:
+  ``SIGSEGV in libc.so.6``)
 * hangs: ``Hang in <signature>``
 * anything else: the values that say something, joined with `` · ``.
 
@@ -13,6 +14,7 @@ Pure; thread-safe.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 
 from openwer.formats.protocol import SignatureParameter
@@ -36,6 +38,21 @@ def _clip(text: str, limit: int = _MAX_TITLE) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _signal_name(code: str) -> str | None:
+    """``SIGSEGV`` for a Linux APPCRASH's exception code ``0000000b`` (a signal number: far
+    below any NTSTATUS, which have the severity bits set), else None."""
+    try:
+        number = int(code, 16)
+    except ValueError:
+        return None
+    if not 0 < number < 65:
+        return None
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return None
+
+
 def headline(event_type: str, signature: tuple[SignatureParameter, ...]) -> Headline:
     """The headline of a signature (see the module docstring)."""
     named = {p.name.casefold(): p.value for p in signature}
@@ -52,6 +69,7 @@ def headline(event_type: str, signature: tuple[SignatureParameter, ...]) -> Head
     code = named.get("exception code")
     fault_module = named.get("fault module name")
     if code and fault_module:
+        code = _signal_name(code) or code
         offset = named.get("exception offset", "")
         detail = f"at +0x{offset}" if offset not in _UNINFORMATIVE else ""
         return Headline(_clip(f"{code} in {fault_module}"), detail, application)

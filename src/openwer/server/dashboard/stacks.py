@@ -33,7 +33,9 @@ _MAX_TRACEBACK = 256 * 1024
 _DUMP_SUFFIXES = (".mdmp", ".dmp", ".hdmp")
 _MAX_DUMP = 16 * 1024 * 1024  # a bigger (heap/full) dump is left to `openwer analyze`
 _MAX_NATIVE_THREADS = 32
-_NATIVE_FRAMES = 64
+# Without symbols the walk falls back to scanning, whose frames grow less certain the deeper
+# they go: the top of the stack is what a reader needs here.
+_NATIVE_FRAMES = 24
 
 log = logging.getLogger("openwer.server.dashboard")
 
