@@ -17,6 +17,32 @@ end
 statuses = {}
 tally = {}
 
+-- Zipf-like bucket popularity shared by the load scripts: bucket k is drawn with weight 1/k.
+local zipf_cumulative = {}
+local zipf_total = 0
+
+function zipf_buckets(count)
+  zipf_cumulative, zipf_total = {}, 0
+  for rank = 1, count do
+    zipf_total = zipf_total + 1 / rank
+    zipf_cumulative[rank] = zipf_total
+  end
+end
+
+function pick_bucket()
+  local target = math.random() * zipf_total
+  local low, high = 1, #zipf_cumulative
+  while low < high do
+    local middle = math.floor((low + high) / 2)
+    if zipf_cumulative[middle] < target then
+      low = middle + 1
+    else
+      high = middle
+    end
+  end
+  return low
+end
+
 function count_status(kind, status)
   local key = kind .. " " .. tostring(status)
   statuses[key] = (statuses[key] or 0) + 1

@@ -11,8 +11,6 @@ local headers
 local run_tag
 local tail
 local counter = 0
-local cumulative = {}
-local total_weight = 0
 
 function init(args)
   path = "/api/" .. args[1] .. "/envelope/"
@@ -22,28 +20,11 @@ function init(args)
       .. args[2],
   }
   run_tag = args[3]
-  for rank = 1, tonumber(args[4]) do
-    total_weight = total_weight + 1 / rank
-    cumulative[rank] = total_weight
-  end
+  zipf_buckets(tonumber(args[4]))
   local file = assert(io.open(args[5], "rb"))
   tail = file:read("*a")
   file:close()
   math.randomseed(os.time() + 7919 * thread_id)
-end
-
-local function pick_bucket()
-  local target = math.random() * total_weight
-  local low, high = 1, #cumulative
-  while low < high do
-    local middle = math.floor((low + high) / 2)
-    if cumulative[middle] < target then
-      low = middle + 1
-    else
-      high = middle
-    end
-  end
-  return low
 end
 
 function request()

@@ -7,18 +7,12 @@
 
 local ingest_key, run_tag
 local counter = 0
-local cumulative = {}
-local total_weight = 0
 local post_headers
 
 function stage1_init(args)
   ingest_key = args[1]
   run_tag = args[2]
-  local buckets = tonumber(args[3])
-  for rank = 1, buckets do
-    total_weight = total_weight + 1 / rank
-    cumulative[rank] = total_weight
-  end
+  zipf_buckets(tonumber(args[3]))
   math.randomseed(os.time() + 7919 * thread_id)
   post_headers = {
     ["Content-Type"] = "application/json",
@@ -28,20 +22,6 @@ end
 
 function ingest_authorization()
   return "Bearer " .. ingest_key
-end
-
-local function pick_bucket()
-  local target = math.random() * total_weight
-  local low, high = 1, #cumulative
-  while low < high do
-    local middle = math.floor((low + high) / 2)
-    if cumulative[middle] < target then
-      low = middle + 1
-    else
-      high = middle
-    end
-  end
-  return low
 end
 
 function next_report_id()
