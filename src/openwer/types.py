@@ -14,6 +14,7 @@ from enum import IntEnum, IntFlag
 
 __all__ = [
     "APPCRASH_EVENT",
+    "APPCRASH_PARAMETER_NAMES",
     "MAX_PATH",
     "PACKAGED_APPCRASH_EVENT",
     "WER_MAX_APPLICATION_NAME_LENGTH",
@@ -72,6 +73,17 @@ WER_METADATA_KEY_MAX_LENGTH = 64
 WER_METADATA_VALUE_MAX_LENGTH = 128
 
 APPCRASH_EVENT = "APPCRASH"
+# APPCRASH's signature parameters P0–P7, in order (wer-spec §7).
+APPCRASH_PARAMETER_NAMES = (
+    "Application Name",
+    "Application Version",
+    "Application Timestamp",
+    "Fault Module Name",
+    "Fault Module Version",
+    "Fault Module Timestamp",
+    "Exception Code",
+    "Exception Offset",
+)
 PACKAGED_APPCRASH_EVENT = "MoAppCrash"
 
 

@@ -49,6 +49,7 @@ from openwer.report.consent import consent_from_settings
 from openwer.settings import Settings
 from openwer.types import (
     APPCRASH_EVENT,
+    APPCRASH_PARAMETER_NAMES,
     MAX_PATH,
     WER_MAX_APPLICATION_NAME_LENGTH,
     Consent,
@@ -74,16 +75,6 @@ __all__ = [
 
 log = logging.getLogger("openwer")
 
-APPCRASH_PARAMETER_NAMES = (
-    "Application Name",
-    "Application Version",
-    "Application Timestamp",
-    "Fault Module Name",
-    "Fault Module Version",
-    "Fault Module Timestamp",
-    "Exception Code",
-    "Exception Offset",
-)
 MINIDUMP_FILE = "minidump.mdmp"
 PYTHON_STACKS_TEXT = "python-stacks.txt"
 PYTHON_STACKS_JSON = "python-stacks.json"

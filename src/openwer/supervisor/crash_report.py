@@ -38,6 +38,7 @@ from openwer.report import Report, ReportContext, ReportInformation
 from openwer.supervisor.exit_status import ChildExit, signal_name
 from openwer.types import (
     APPCRASH_EVENT,
+    APPCRASH_PARAMETER_NAMES,
     MAX_PATH,
     WER_MAX_APPLICATION_NAME_LENGTH,
     Consent,
@@ -50,17 +51,6 @@ from openwer.types import (
 __all__ = ["APPCRASH_PARAMETER_NAMES", "appcrash_parameters", "file_crash_report"]
 
 log = logging.getLogger("openwer")
-
-APPCRASH_PARAMETER_NAMES = (
-    "Application Name",
-    "Application Version",
-    "Application Timestamp",
-    "Fault Module Name",
-    "Fault Module Version",
-    "Fault Module Timestamp",
-    "Exception Code",
-    "Exception Offset",
-)
 
 
 def appcrash_parameters(program: str, signal_number: int) -> tuple[str, ...]:
