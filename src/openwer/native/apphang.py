@@ -15,10 +15,10 @@ The same report an in-process hang gives (docs/hangs.md), built from the outside
   reports show`` renders it), ``python-stacks.{txt,json}`` when py-spy found them, and
   ``ProcessHang.json`` (pid, command, main thread's state, call and ``wchan``, capture problems).
 
-:func:`note_hang_end` writes ``HangDurationMs`` and ``HangRecovered=1`` into the stored report
-when the program goes on again.
+``openwer.report.filed_hang.note_hang_end`` writes ``HangDurationMs`` and ``HangRecovered=1``
+into the stored report when the program goes on again.
 
-Failure contract: :func:`file_supervised_hang` and :func:`note_hang_end` never raise; failures
+Failure contract: :func:`file_supervised_hang` never raises; failures
 are logged on the ``openwer`` logger (filing answers None, noting False). Thread-safe.
 """
 
@@ -30,7 +30,6 @@ import logging
 import os
 from dataclasses import dataclass, replace
 
-from openwer.errors import ReportNotFoundError
 from openwer.formats.minidump_writer import write_minidump
 from openwer.formats.wait_chain import WaitChain
 from openwer.formats.wait_chain_document import WAIT_CHAINS_FILE, serialize_wait_chains
@@ -46,7 +45,7 @@ from openwer.native.collector import Capture, mini_snapshot
 from openwer.native.modules import module_at
 from openwer.native.python_stacks import PythonStacks, stacks_payload
 from openwer.report import Report, ReportContext, ReportInformation
-from openwer.store import StoreScope
+from openwer.report.filed_hang import FiledHang
 from openwer.types import (
     MAX_PATH,
     WER_MAX_APPLICATION_NAME_LENGTH,
@@ -60,10 +59,8 @@ __all__ = [
     "APPHANG_EVENT",
     "APPHANG_PARAMETER_NAMES",
     "APPHANG_XPROC_EVENT",
-    "FiledHangReport",
     "SupervisedHang",
     "file_supervised_hang",
-    "note_hang_end",
     "supervised_hang_signature",
 ]
 
@@ -104,15 +101,6 @@ class SupervisedHang:
     problems: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class FiledHangReport:
-    """Where the report went (for :func:`note_hang_end`) and its short hang signature."""
-
-    key: str
-    scope: StoreScope
-    signature: str
-
-
 def supervised_hang_signature(hang: SupervisedHang) -> tuple[str, str]:
     """(P3 Hang Signature: 4 hex digits, Additional Hang Signature 1: 32 hex digits)."""
     module = "unknown"
@@ -149,7 +137,7 @@ def _facts(hang: SupervisedHang, signature: str) -> bytes:
 
 def file_supervised_hang(
     hang: SupervisedHang, *, context: ReportContext | None = None
-) -> FiledHangReport | None:
+) -> FiledHang | None:
     """Queue the report of ``hang`` (see the module docstring); None when nothing was stored."""
     try:
         return _file(hang, context or ReportContext.from_environment())
@@ -158,7 +146,7 @@ def file_supervised_hang(
         return None
 
 
-def _file(hang: SupervisedHang, context: ReportContext) -> FiledHangReport | None:
+def _file(hang: SupervisedHang, context: ReportContext) -> FiledHang | None:
     cross = any(chain.cross_process for chain in hang.chains)
     event = APPHANG_XPROC_EVENT if cross else APPHANG_EVENT
     deadlock = any(chain.is_cycle for chain in hang.chains)
@@ -202,21 +190,4 @@ def _file(hang: SupervisedHang, context: ReportContext) -> FiledHangReport | Non
         key, scope = report.stored_key, report.stored_scope
         if key is None or scope is None:
             return None  # disabled, excluded or refused by consent settings
-        return FiledHangReport(key, scope, short)
-
-
-def note_hang_end(
-    filed: FiledHangReport, duration_s: float, *, context: ReportContext | None = None
-) -> bool:
-    """Record in the stored report that the hang ended after ``duration_s`` seconds."""
-    try:
-        store = (context or ReportContext.from_environment()).store(filed.scope)
-        stored = store.get(filed.key)
-        values = {"HangDurationMs": str(round(duration_s * 1000)), "HangRecovered": "1"}
-        store.update_document(filed.key, stored.document.with_values(values))
-        return True
-    except ReportNotFoundError:
-        return False  # deleted or purged meanwhile
-    except Exception:
-        log.exception("openwer: could not note the end of a hang")
-        return False
+        return FiledHang(key, scope, short)

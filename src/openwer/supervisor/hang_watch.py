@@ -38,15 +38,11 @@ from enum import Enum
 from openwer.errors import OpenwerError
 from openwer.formats.wait_chain import WaitChain
 from openwer.native.appcrash import CrashedApplication
-from openwer.native.apphang import (
-    FiledHangReport,
-    SupervisedHang,
-    file_supervised_hang,
-    note_hang_end,
-)
+from openwer.native.apphang import SupervisedHang, file_supervised_hang
 from openwer.native.collector import Capture
 from openwer.native.python_stacks import PythonStacks
 from openwer.report import ReportContext
+from openwer.report.filed_hang import FiledHang, note_hang_end
 from openwer.settings import Settings
 from openwer.supervisor.hang_detector import (
     HangDetector,
@@ -121,7 +117,7 @@ class HangWatch:
         self.pid = pid
         self.argv = tuple(argv)
         self.setup = setup
-        self.reports: list[FiledHangReport] = []
+        self.reports: list[FiledHang] = []
         self.killed = False  # SIGKILLed after a hang (kill or restart)
         self._context = context
         self._snapshot = snapshot
@@ -129,7 +125,7 @@ class HangWatch:
         self._detector = HangDetector(setup.threshold_s)
         self._interval = max(setup.threshold_s / 5, _MIN_INTERVAL_S)
         self._next = clock()
-        self._filed: FiledHangReport | None = None
+        self._filed: FiledHang | None = None
 
     @property
     def hung(self) -> bool:

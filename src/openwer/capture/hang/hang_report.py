@@ -17,8 +17,8 @@
 
 :func:`file_hang_report` stores it like any capture report (``WER_SUBMIT_QUEUE`` with the
 registered data), then adds the loaded modules and starts an upload when a server is set.
-:func:`note_recovery` writes ``HangDurationMs`` and ``HangRecovered=1`` into the stored report
-once the program makes progress again.
+``openwer.report.filed_hang.note_hang_end`` writes ``HangDurationMs`` and ``HangRecovered=1``
+into the stored report once the program makes progress again.
 
 Failure contract: building never raises (parts that fail are noted in ``capture-problems.txt``);
 filing and noting log their failures on the ``openwer`` logger and return None/False. Called from
@@ -33,7 +33,6 @@ import os
 import platform
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from openwer.capture.application import clean_text
 from openwer.capture.config import CaptureConfig
@@ -46,10 +45,9 @@ from openwer.capture.reporter import CrashReporter, attach_loaded_modules
 from openwer.capture.signature import fit_parameter
 from openwer.capture.source_layout import SourceLayout, current_layout
 from openwer.capture.thread_stacks import thread_stacks_document
-from openwer.errors import ReportNotFoundError
 from openwer.formats.wait_chain_document import WAIT_CHAINS_FILE, serialize_wait_chains
 from openwer.report import Report, ReportContext, ReportInformation
-from openwer.store import StoreScope
+from openwer.report.filed_hang import FiledHang
 from openwer.types import (
     WER_MAX_APPLICATION_NAME_LENGTH,
     Consent,
@@ -66,7 +64,6 @@ __all__ = [
     "FiledHang",
     "build_hang_report",
     "file_hang_report",
-    "note_recovery",
 ]
 
 log = logging.getLogger("openwer")
@@ -81,15 +78,6 @@ HANG_PARAMETER_NAMES = (
     "Hang Type",
 )
 _FRIENDLY_NAME = "Stopped responding"
-
-
-@dataclass(frozen=True, slots=True)
-class FiledHang:
-    """A hang report in the store: where, and its signature (for the per-signature cap)."""
-
-    key: str
-    scope: StoreScope
-    signature: str
 
 
 def _json_bytes(document: object) -> bytes:
@@ -195,19 +183,3 @@ def file_hang_report(
     except Exception:
         log.exception("openwer: could not report a hang")
         return None
-
-
-def note_recovery(filed: FiledHang, duration_s: float) -> bool:
-    """Record in the stored report that the hang ended after ``duration_s`` seconds."""
-    try:
-        context = ReportContext.from_environment()
-        store = context.store(filed.scope)
-        stored = store.get(filed.key)
-        values = {"HangDurationMs": str(round(duration_s * 1000)), "HangRecovered": "1"}
-        store.update_document(filed.key, stored.document.with_values(values))
-        return True
-    except ReportNotFoundError:
-        return False  # deleted or purged meanwhile
-    except Exception:
-        log.exception("openwer: could not note the end of a hang")
-        return False

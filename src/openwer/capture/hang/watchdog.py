@@ -29,8 +29,9 @@ from collections.abc import Callable
 
 from openwer.capture.hang.hang_detector import Episode, HangDetector
 from openwer.capture.hang.hang_event import HangEvent
-from openwer.capture.hang.hang_report import FiledHang, file_hang_report, note_recovery
+from openwer.capture.hang.hang_report import file_hang_report
 from openwer.capture.reporter import CrashReporter
+from openwer.report.filed_hang import FiledHang, note_hang_end
 
 __all__ = ["MAX_PER_SIGNATURE", "MAX_REPORTS", "WATCHDOG_THREAD_NAME", "Watchdog"]
 
@@ -145,4 +146,4 @@ class Watchdog:
         filed = episode.filed
         if isinstance(filed, FiledHang):
             duration = max(0.0, self.detector.clock() - episode.started)
-            note_recovery(filed, duration)
+            note_hang_end(filed, duration)
