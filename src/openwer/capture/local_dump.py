@@ -33,13 +33,14 @@ from openwer.capture.signature import signature_entries
 from openwer.capture.source_layout import current_layout
 from openwer.capture.thread_stacks import thread_stacks_document
 from openwer.platform.atomic_file import replace_file
+from openwer.platform.local_dump_folder import PYTHON_DUMP_SUFFIX, make_room
 from openwer.settings import LocalDumpSettings, LocalDumpType
 
 __all__ = ["DUMP_SUFFIX", "write_local_dump"]
 
 log = logging.getLogger("openwer")
 
-DUMP_SUFFIX = ".pydump.json"
+DUMP_SUFFIX = PYTHON_DUMP_SUFFIX
 # MINIDUMP_TYPE bits that ask for memory contents: the Python analogue is local variables.
 _MEMORY_FLAGS = 0x2 | 0x200 | 0x400 | 0x800  # FullMemory, PrivateReadWrite, IndirectlyRef, FullInfo
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -94,24 +95,6 @@ def _document(
     }
 
 
-def _make_room(folder: Path, keep: int) -> None:
-    """Delete the oldest dumps until fewer than ``keep`` remain (WER replaces the oldest)."""
-    dumps = []
-    for entry in os.scandir(folder):
-        if entry.name.endswith(DUMP_SUFFIX) and entry.is_file(follow_symlinks=False):
-            try:
-                dumps.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
-            except OSError:
-                continue
-    dumps.sort()
-    while len(dumps) >= keep:
-        _, path = dumps.pop(0)
-        try:
-            os.unlink(path)
-        except OSError as error:
-            log.warning("openwer: could not remove the old dump %s: %s", path, error)
-
-
 def write_local_dump(
     exc: BaseException, config: CaptureConfig, settings: LocalDumpSettings | None
 ) -> Path | None:
@@ -121,7 +104,7 @@ def write_local_dump(
     try:
         folder = settings.dump_folder
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _make_room(folder, settings.dump_count)
+        make_room(folder, settings.dump_count)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         app = _UNSAFE.sub("_", config.app_name)[:64] or "python"
         target = folder / f"{app}.{os.getpid()}.{stamp}{DUMP_SUFFIX}"

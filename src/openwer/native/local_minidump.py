@@ -10,39 +10,18 @@ written atomically with mode 0600. Never raises: returns the path, or None (logg
 from __future__ import annotations
 
 import logging
-import os
 import re
 from pathlib import Path
 
 from openwer.platform.atomic_file import replace_file
+from openwer.platform.local_dump_folder import MINIDUMP_SUFFIX, make_room
 from openwer.settings import LocalDumpSettings
 
 __all__ = ["MINIDUMP_SUFFIX", "write_local_minidump"]
 
 log = logging.getLogger("openwer")
 
-MINIDUMP_SUFFIX = ".dmp"
-_PYTHON_DUMP_SUFFIX = ".pydump.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _make_room(folder: Path, keep: int) -> None:
-    dumps: list[tuple[int, str]] = []
-    for entry in os.scandir(folder):
-        if not entry.name.endswith((MINIDUMP_SUFFIX, _PYTHON_DUMP_SUFFIX)):
-            continue
-        try:
-            if entry.is_file(follow_symlinks=False):
-                dumps.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
-        except OSError:
-            continue
-    dumps.sort()
-    while len(dumps) >= keep:
-        _, path = dumps.pop(0)
-        try:
-            os.unlink(path)
-        except OSError as error:
-            log.warning("openwer: could not remove the old dump %s: %s", path, error)
 
 
 def write_local_minidump(
@@ -54,7 +33,7 @@ def write_local_minidump(
     try:
         folder = settings.dump_folder
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _make_room(folder, settings.dump_count)
+        make_room(folder, settings.dump_count)
         stem = f"{_UNSAFE.sub('_', application)[:64] or 'program'}.{pid}"
         target = folder / f"{stem}{MINIDUMP_SUFFIX}"
         number = 1
